@@ -156,7 +156,8 @@ function readMllama(raw: ConfigReader, textHidden: number): VisionSpec {
   const patch = v.int("patch_size");
   const image = v.int("image_size");
   const tiles = v.int("max_num_tiles");
-  const aspectRatios = (v.intArray("supported_aspect_ratios")?.length ?? 8) + 1;
+  const ratios = v.raw.supported_aspect_ratios;
+  const aspectRatios = (Array.isArray(ratios) ? ratios.length : 8) + 1; // list of [w, h] tile layouts, + id 0
   const patches = patchCount(image, patch) + 1;
   let params = v.int("num_channels") * patch * patch * h + h; // patch conv (no bias) + class embedding
   params += patches * h + 1 + aspectRatios * tiles * patches * h; // gated positional + tile positional
@@ -170,7 +171,7 @@ function readMllama(raw: ConfigReader, textHidden: number): VisionSpec {
     numLayers: local + global,
     hiddenSize: h,
     intermediateSize: intermediate,
-    numHeads: v.int("num_attention_heads"),
+    numHeads: v.intOneOf(["attention_heads", "num_attention_heads"]),
     patchSize: patch,
     imageSize: image,
     params,
