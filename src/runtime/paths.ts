@@ -6,6 +6,12 @@ import { fileURLToPath } from "node:url";
 export const BUILTIN_DATA_DIR = fileURLToPath(new URL("../../data/", import.meta.url));
 
 /**
+ * The built-in catalogs compiled by `npm run build` (dist/data/catalog.json, next to dist/runtime/).
+ * Absent when running from src/ — the loader then parses the YAML.
+ */
+export const COMPILED_CATALOG_FILE = fileURLToPath(new URL("../data/catalog.json", import.meta.url));
+
+/**
  * servepilot's data directory: `--data-dir`, else $SERVEPILOT_HOME, else ~/.servepilot
  * (DESIGN.md "Surfaces"). Holds user catalogs (gpus/, models/), instance state, logs, the database.
  */

@@ -1,13 +1,16 @@
+import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import { join, relative } from "node:path";
 import type { z } from "zod";
 import { ServepilotError } from "../../core/errors.js";
+import { BUILTIN_DATA_DIR, COMPILED_CATALOG_FILE } from "../paths.js";
 
 export interface EntryOrigin {
   kind: "builtin" | "user";
   file: string;
 }
+
+export type CatalogKind = "gpus" | "models";
 
 export interface LoadedEntries<T> {
   entries: Array<T & { origin: EntryOrigin }>;
@@ -15,10 +18,29 @@ export interface LoadedEntries<T> {
   files: string[];
 }
 
+interface SourceFile {
+  path: string;
+  text: string;
+}
+
+/**
+ * The built-in catalogs compiled at build time (scripts/compile-data.mjs): entries already
+ * validated, keyed by a hash of each source file so an edited YAML file is never shadowed by a stale
+ * compilation. Parsing YAML costs hundreds of milliseconds on a cold start; JSON.parse a few.
+ */
+export interface CompiledCatalog {
+  sources: Record<string, string>;
+  gpus: unknown[];
+  models: unknown[];
+}
+
 async function listYamlFiles(dir: string, required: boolean): Promise<string[]> {
   try {
     const names = await readdir(dir);
-    return names.filter((name) => /\.ya?ml$/i.test(name)).sort().map((name) => join(dir, name));
+    return names
+      .filter((name) => /\.ya?ml$/i.test(name))
+      .sort()
+      .map((name) => join(dir, name));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (!required && code === "ENOENT") return [];
@@ -27,21 +49,47 @@ async function listYamlFiles(dir: string, required: boolean): Promise<string[]> 
         cause: error,
       });
     }
-    if (!required && code === "ENOTDIR") {
-      throw new ServepilotError("INVALID_DATA_FILE", `${dir}: expected a directory of YAML files, found a file`);
-    }
     throw new ServepilotError("INVALID_DATA_FILE", `${dir}: cannot read catalog directory (${code ?? "error"})`, {
       cause: error,
     });
   }
 }
 
+async function readSources(files: string[]): Promise<SourceFile[]> {
+  return Promise.all(
+    files.map(async (path) => {
+      try {
+        return { path, text: await readFile(path, "utf8") };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new ServepilotError(
+          code === "EACCES" ? "PERMISSION_DENIED" : "INVALID_DATA_FILE",
+          `${path}: cannot read (${code ?? "error"})`,
+          { cause: error },
+        );
+      }
+    }),
+  );
+}
+
+export function hashSource(text: string): string {
+  return createHash("sha1").update(text).digest("hex");
+}
+
 function formatIssuePath(path: readonly PropertyKey[]): string {
-  return path.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("").replace(/^\./, "");
+  return path
+    .map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`))
+    .join("")
+    .replace(/^\./, "");
 }
 
 /** Parses one YAML file that holds a list of entries, validating each with `schema`. */
-export function parseEntriesFile<S extends z.ZodType>(file: string, text: string, schema: S): Array<z.output<S>> {
+export async function parseEntriesFile<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+): Promise<Array<z.output<S>>> {
+  const { parse: parseYaml, YAMLParseError } = await import("yaml");
   let doc: unknown;
   try {
     doc = parseYaml(text, { prettyErrors: true });
@@ -56,7 +104,9 @@ export function parseEntriesFile<S extends z.ZodType>(file: string, text: string
     const result = schema.safeParse(item);
     if (result.success) return result.data;
     const id =
-      typeof item === "object" && item !== null && "id" in item ? ` (id ${JSON.stringify((item as { id: unknown }).id)})` : "";
+      typeof item === "object" && item !== null && "id" in item
+        ? ` (id ${JSON.stringify((item as { id: unknown }).id)})`
+        : "";
     const issue = result.error.issues[0];
     const field = issue ? formatIssuePath(issue.path) : "";
     throw new ServepilotError(
@@ -67,45 +117,67 @@ export function parseEntriesFile<S extends z.ZodType>(file: string, text: string
   });
 }
 
-async function readEntries<S extends z.ZodType>(
-  files: string[],
+async function parseSources<S extends z.ZodType>(
+  sources: SourceFile[],
   schema: S,
   kind: EntryOrigin["kind"],
 ): Promise<Array<z.output<S> & { origin: EntryOrigin }>> {
   const perFile = await Promise.all(
-    files.map(async (file) => {
-      let text: string;
-      try {
-        text = await readFile(file, "utf8");
-      } catch (error) {
-        throw new ServepilotError("INVALID_DATA_FILE", `${file}: cannot read (${(error as NodeJS.ErrnoException).code})`, {
-          cause: error,
-        });
-      }
-      return parseEntriesFile(file, text, schema).map((entry) => ({ ...entry, origin: { kind, file } }));
-    }),
+    sources.map(async ({ path, text }) =>
+      (await parseEntriesFile(path, text, schema)).map(
+        (entry) => ({ ...(entry as object), origin: { kind, file: path } }) as z.output<S> & { origin: EntryOrigin },
+      ),
+    ),
   );
   return perFile.flat();
 }
 
+async function readCompiled(): Promise<CompiledCatalog | null> {
+  try {
+    return JSON.parse(await readFile(COMPILED_CATALOG_FILE, "utf8")) as CompiledCatalog;
+  } catch {
+    return null; // running from src/, or not built: parse the YAML
+  }
+}
+
+/** Built-in entries: the compiled catalog when it matches the YAML sources, else the YAML. */
+async function loadBuiltin<S extends z.ZodType<{ id: string }>>(
+  kind: CatalogKind,
+  loadSchema: () => Promise<S>,
+): Promise<{ entries: Array<z.output<S> & { origin: EntryOrigin }>; files: string[] }> {
+  const files = await listYamlFiles(join(BUILTIN_DATA_DIR, kind), true);
+  const [sources, compiled] = await Promise.all([readSources(files), readCompiled()]);
+  const fresh =
+    compiled !== null &&
+    sources.every((source) => compiled.sources[relative(BUILTIN_DATA_DIR, source.path)] === hashSource(source.text)) &&
+    Object.keys(compiled.sources).filter((key) => key.startsWith(`${kind}/`)).length === sources.length;
+  if (fresh) {
+    const entries = compiled[kind] as Array<z.output<S> & { origin: { kind: "builtin"; file: string } }>;
+    return {
+      entries: entries.map((entry) => ({ ...entry, origin: { kind: "builtin", file: join(BUILTIN_DATA_DIR, entry.origin.file) } })),
+      files,
+    };
+  }
+  return { entries: await parseSources(sources, await loadSchema(), "builtin"), files };
+}
+
 /**
- * Loads a catalog: built-in entries from `builtinDir`, then the user's from `userDir` (optional,
- * may not exist). A user entry replaces the built-in entry with the same `id`; two entries with the
+ * Loads a catalog: built-in entries (data/<kind>/), then the user's from `userDir` (optional, may
+ * not exist). A user entry replaces the built-in entry with the same `id`; two entries with the
  * same id in the same layer are an error naming both files.
  */
 export async function loadCatalogEntries<S extends z.ZodType<{ id: string }>>(
-  schema: S,
-  builtinDir: string,
+  kind: CatalogKind,
+  loadSchema: () => Promise<S>,
   userDir: string | null,
 ): Promise<LoadedEntries<z.output<S>>> {
-  const builtinFiles = await listYamlFiles(builtinDir, true);
-  const userFiles = userDir ? await listYamlFiles(userDir, false) : [];
-  const [builtin, user] = await Promise.all([
-    readEntries(builtinFiles, schema, "builtin"),
-    readEntries(userFiles, schema, "user"),
+  const [builtin, userFiles] = await Promise.all([
+    loadBuiltin(kind, loadSchema),
+    userDir ? listYamlFiles(userDir, false) : Promise.resolve([]),
   ]);
+  const user = userFiles.length > 0 ? await parseSources(await readSources(userFiles), await loadSchema(), "user") : [];
   const byId = new Map<string, z.output<S> & { origin: EntryOrigin }>();
-  for (const layer of [builtin, user]) {
+  for (const layer of [builtin.entries, user]) {
     const seen = new Map<string, string>();
     for (const entry of layer) {
       const key = entry.id.toLowerCase();
@@ -120,5 +192,5 @@ export async function loadCatalogEntries<S extends z.ZodType<{ id: string }>>(
       byId.set(key, entry);
     }
   }
-  return { entries: [...byId.values()], files: [...builtinFiles, ...userFiles] };
+  return { entries: [...byId.values()], files: [...builtin.files, ...userFiles] };
 }

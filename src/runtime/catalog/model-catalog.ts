@@ -1,6 +1,5 @@
 import { join } from "node:path";
-import { type ModelCatalogEntry, ModelCatalogEntrySchema } from "../../core/model/catalog-entry.js";
-import { BUILTIN_DATA_DIR } from "../paths.js";
+import type { ModelCatalogEntry } from "../../core/model/catalog-entry.js";
 import { type EntryOrigin, loadCatalogEntries } from "./load-entries.js";
 
 export type ModelCatalogRecord = ModelCatalogEntry & { origin: EntryOrigin };
@@ -14,8 +13,8 @@ export interface ModelCatalog {
 /** Built-in models (data/models/) with the user's `<dataDir>/models/*.yaml` merged over them by id. */
 export async function loadModelCatalog(options: { dataDir?: string | null } = {}): Promise<ModelCatalog> {
   const { entries } = await loadCatalogEntries(
-    ModelCatalogEntrySchema,
-    join(BUILTIN_DATA_DIR, "models"),
+    "models",
+    async () => (await import("../../core/model/catalog-entry.js")).ModelCatalogEntrySchema,
     options.dataDir ? join(options.dataDir, "models") : null,
   );
   const index = new Map<string, ModelCatalogRecord>();

@@ -1,0 +1,2 @@
+// Runs every benchmark in bench/ (build first: npm run build).
+await import("./cold-start.mjs");

@@ -1,0 +1,41 @@
+import type { Command } from "commander";
+import { action, type CommandContext, type CommandResult } from "../context.js";
+
+interface InspectOptions {
+  revision?: string;
+  offline?: boolean;
+}
+
+async function inspect(ctx: CommandContext, ref: string, options: InspectOptions): Promise<CommandResult> {
+  const { loadModel } = await import("../../runtime/load-model.js");
+  const { resolveDataDir } = await import("../../runtime/paths.js");
+  const { renderInspect } = await import("../render/inspect.js");
+  const loaded = await loadModel(ref, {
+    dataDir: resolveDataDir({ flag: ctx.dataDirFlag, env: ctx.env }),
+    env: ctx.env,
+    ...(options.revision ? { revision: options.revision } : {}),
+    ...(options.offline ? { offline: true } : {}),
+  });
+  const d = loaded.description;
+  const data = {
+    model: { id: loaded.id, ref: loaded.ref, origin: loaded.origin, attempts: loaded.attempts },
+    architecture: d.architecture,
+    layerSummary: d.layerSummary,
+    params: d.params,
+    kvCache: d.kvCache,
+    quantization: d.architecture.quantization,
+    weightBytes: d.weightBytes,
+    warnings: d.warnings,
+  };
+  return { data, human: renderInspect(loaded, ctx.colors) };
+}
+
+export function registerInspect(program: Command): void {
+  program
+    .command("inspect")
+    .description("show a model's architecture, parameters by component, KV-cache bytes per token and quantization")
+    .argument("<model>", "Hugging Face repo id, catalog alias, local directory or .gguf file")
+    .option("--revision <rev>", "Hub revision (branch, tag or commit)")
+    .option("--offline", "do not contact the Hugging Face Hub (also HF_HUB_OFFLINE=1)")
+    .action(action(inspect));
+}

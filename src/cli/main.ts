@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { ServepilotError } from "../core/errors.js";
+import { registerDetect } from "./commands/detect.js";
+import { registerGpus } from "./commands/gpus.js";
+import { registerInspect } from "./commands/inspect.js";
+import { registerModels } from "./commands/models.js";
+import { reportError } from "./output.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command("servepilot")
+    .description("Plan, launch and operate LLM inference servers (vLLM, SGLang, llama.cpp) on NVIDIA and AMD GPUs")
+    .version(pkg.version, "-V, --version", "print the version")
+    .option("--json", "print one JSON envelope on stdout: {success, data} or {success: false, error}")
+    .option("--debug", "print stack traces with errors")
+    .option("--no-color", "disable colour (NO_COLOR is honoured too)")
+    .option("--data-dir <dir>", "servepilot data directory (default: $SERVEPILOT_HOME or ~/.servepilot)")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+  registerDetect(program);
+  registerGpus(program);
+  registerModels(program);
+  registerInspect(program);
+  program.addHelpText(
+    "after",
+    "\nExit codes: 0 ok, 1 general, 2 configuration / bad input, 3 GPU detection, 4 launch, 5 cache, 6 network, 7 permission.",
+  );
+  for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => {} });
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  const json = argv.includes("--json");
+  const debug = argv.includes("--debug");
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0 || error.code === "commander.helpDisplayed" || error.code === "commander.version") {
+        return;
+      }
+      const message = error.message.replace(/^error: /, "");
+      process.exitCode = reportError(new ServepilotError("INVALID_ARGUMENT", message), { json, debug, color: false });
+      return;
+    }
+    process.exitCode = reportError(error, { json, debug, color: false });
+  }
+}
+
+await main();

@@ -1,0 +1,53 @@
+import type { ModelDescription } from "../core/model/describe-model.js";
+import { describeModel } from "../core/model/describe-model.js";
+import { ggufToConfig } from "../core/model/gguf-config.js";
+import { loadModelCatalog, type ModelCatalogRecord } from "./catalog/model-catalog.js";
+import { resolveModel } from "./models/index.js";
+import type { RawModel } from "./models/types.js";
+
+export interface LoadModelOptions {
+  dataDir?: string | null;
+  env?: NodeJS.ProcessEnv;
+  revision?: string;
+  offline?: boolean;
+  timeoutMs?: number;
+}
+
+export interface LoadedModel {
+  ref: string;
+  id: string;
+  origin: RawModel["origin"];
+  attempts: RawModel["attempts"];
+  catalogEntry: ModelCatalogRecord | null;
+  description: ModelDescription;
+}
+
+/**
+ * Finds a model (local directory, HF cache, Hub, built-in catalog, in that order) and describes it:
+ * architecture, parameters by component, KV bytes per token, quantization.
+ */
+export async function loadModel(ref: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const catalog = await loadModelCatalog({ dataDir: options.dataDir ?? null });
+  const raw = await resolveModel(ref, {
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.revision ? { revision: options.revision } : {}),
+    ...(options.offline ? { offline: true } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    catalogLookup: (id: string) => catalog.find(id),
+  });
+  const catalogEntry = catalog.find(raw.id) ?? catalog.find(ref) ?? null;
+  const config = raw.config ?? (raw.gguf ? ggufToConfig(raw.gguf) : null);
+  const label =
+    raw.origin.kind === "catalog"
+      ? `catalog entry ${raw.id} (${catalogEntry?.origin.file ?? "data/models"})`
+      : raw.origin.kind === "hub"
+        ? `${raw.id}/config.json (Hugging Face Hub)`
+        : `${raw.origin.location}/config.json`;
+  const description = describeModel({
+    config,
+    label,
+    tensors: raw.safetensors?.tensors ?? null,
+    publishedParams: catalogEntry?.publishedParams ?? null,
+  });
+  return { ref, id: raw.id, origin: raw.origin, attempts: raw.attempts, catalogEntry, description };
+}

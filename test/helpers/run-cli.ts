@@ -1,0 +1,36 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const BIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: () => { success: boolean; data?: any; error?: { code: string; message: string; details: unknown; hint?: string } };
+}
+
+/** A fresh HOME per call: no ~/.servepilot or HF cache of the developer's leaks into tests. */
+export function isolatedEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const home = mkdtempSync(join(tmpdir(), "servepilot-home-"));
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    HF_HUB_OFFLINE: "1",
+    NO_COLOR: "1",
+    ...extra,
+  };
+}
+
+/** Runs the built CLI as a real process. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = isolatedEnv()): CliResult {
+  const result = spawnSync(process.execPath, [BIN, ...args], { env, encoding: "utf8", timeout: 20_000 });
+  return {
+    code: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    json: () => JSON.parse(result.stdout),
+  };
+}
