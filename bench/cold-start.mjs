@@ -31,8 +31,11 @@ for (const args of CASES) {
     const start = process.hrtime.bigint();
     const result = spawnSync(process.execPath, [BIN, ...args], { env, encoding: "utf8" });
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
-    if (result.status !== 0) throw new Error(`servepilot ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+    if (result.status !== 0)
+      throw new Error(`servepilot ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
   }
   const label = `servepilot ${args.join(" ")}`.padEnd(60);
-  console.log(`${label} median ${median(times).toFixed(0)} ms  (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`);
+  console.log(
+    `${label} median ${median(times).toFixed(0)} ms  (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`,
+  );
 }

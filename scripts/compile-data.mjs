@@ -1,7 +1,7 @@
 // Compiles the built-in catalogs (data/gpus/*.yaml, data/models/*.yaml) into dist/data/catalog.json
 // after `tsc`: every entry validated with the same schemas and loader the CLI uses, plus a hash of
 // each source file so the runtime can tell a stale compilation from a fresh one. Run by `npm run build`.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,9 +12,14 @@ const { ModelCatalogEntrySchema } = await import(join(root, "dist/core/model/cat
 const { COMPILED_CATALOG_FILE, BUILTIN_DATA_DIR } = await import(join(root, "dist/runtime/paths.js"));
 
 const compiled = { sources: {}, gpus: [], models: [] };
-for (const [kind, schema] of [["gpus", GpuSpecSchema], ["models", ModelCatalogEntrySchema]]) {
+for (const [kind, schema] of [
+  ["gpus", GpuSpecSchema],
+  ["models", ModelCatalogEntrySchema],
+]) {
   const dir = join(BUILTIN_DATA_DIR, kind);
-  for (const name of readdirSync(dir).filter((n) => /\.ya?ml$/i.test(n)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => /\.ya?ml$/i.test(n))
+    .sort()) {
     const path = join(dir, name);
     const text = readFileSync(path, "utf8");
     const file = relative(BUILTIN_DATA_DIR, path);
@@ -26,4 +31,6 @@ for (const [kind, schema] of [["gpus", GpuSpecSchema], ["models", ModelCatalogEn
 }
 mkdirSync(dirname(COMPILED_CATALOG_FILE), { recursive: true });
 writeFileSync(COMPILED_CATALOG_FILE, JSON.stringify(compiled));
-console.log(`compiled ${compiled.gpus.length} GPUs and ${compiled.models.length} models into ${relative(root, COMPILED_CATALOG_FILE)}`);
+console.log(
+  `compiled ${compiled.gpus.length} GPUs and ${compiled.models.length} models into ${relative(root, COMPILED_CATALOG_FILE)}`,
+);

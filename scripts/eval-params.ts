@@ -3,8 +3,9 @@
  * published figure (`npm run eval:params`). test/core/model/published-params.test.ts asserts the
  * bound (1%) on the same set.
  */
-import { loadModelCatalog } from "../src/runtime/catalog/model-catalog.js";
+
 import { describeModel } from "../src/core/model/describe-model.js";
+import { loadModelCatalog } from "../src/runtime/catalog/model-catalog.js";
 
 const catalog = await loadModelCatalog();
 const rows: Array<[string, string, string, string, string]> = [];
@@ -31,7 +32,9 @@ for (const entry of catalog.entries) {
 const width = Math.max(...rows.map((row) => row[0].length));
 console.log(`${"model".padEnd(width)}  computed(B)  published(B)     error`);
 for (const [id, computed, published, error, note] of rows) {
-  console.log(`${id.padEnd(width)}  ${computed.padStart(11)}  ${published.padStart(12)}  ${error.padStart(8)} ${note}`);
+  console.log(
+    `${id.padEnd(width)}  ${computed.padStart(11)}  ${published.padStart(12)}  ${error.padStart(8)} ${note}`,
+  );
 }
 errors.sort((a, b) => a - b);
 const median = errors[Math.floor(errors.length / 2)] ?? 0;

@@ -1,5 +1,13 @@
 import type { Command } from "commander";
-import { type Colors, colorsFor, type OutputOptions, processWriters, renderSuccessEnvelope, reportError, type Writers } from "./output.js";
+import {
+  type Colors,
+  colorsFor,
+  type OutputOptions,
+  processWriters,
+  renderSuccessEnvelope,
+  reportError,
+  type Writers,
+} from "./output.js";
 
 export interface CommandContext {
   output: OutputOptions;
@@ -24,9 +32,16 @@ interface GlobalOptions {
   dataDir?: string;
 }
 
-export function contextFrom(command: Command, env: NodeJS.ProcessEnv = process.env, writers = processWriters): CommandContext {
+export function contextFrom(
+  command: Command,
+  env: NodeJS.ProcessEnv = process.env,
+  writers = processWriters,
+): CommandContext {
   const globals = command.optsWithGlobals<GlobalOptions>();
-  const color = globals.color !== false && !("NO_COLOR" in env) && (env.FORCE_COLOR !== undefined || process.stdout.isTTY === true);
+  const color =
+    globals.color !== false &&
+    !("NO_COLOR" in env) &&
+    (env.FORCE_COLOR !== undefined || process.stdout.isTTY === true);
   const output: OutputOptions = { json: globals.json === true, debug: globals.debug === true, color };
   return { output, colors: colorsFor(output), dataDirFlag: globals.dataDir, env, writers };
 }

@@ -8,11 +8,15 @@ import { registerInspect } from "./commands/inspect.js";
 import { registerModels } from "./commands/models.js";
 import { reportError } from "./output.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
 
 export function buildProgram(): Command {
   const program = new Command("servepilot")
-    .description("Plan, launch and operate LLM inference servers (vLLM, SGLang, llama.cpp) on NVIDIA and AMD GPUs")
+    .description(
+      "Plan, launch and operate LLM inference servers (vLLM, SGLang, llama.cpp) on NVIDIA and AMD GPUs",
+    )
     .version(pkg.version, "-V, --version", "print the version")
     .option("--json", "print one JSON envelope on stdout: {success, data} or {success: false, error}")
     .option("--debug", "print stack traces with errors")
@@ -41,11 +45,19 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.exitCode === 0 || error.code === "commander.helpDisplayed" || error.code === "commander.version") {
+      if (
+        error.exitCode === 0 ||
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version"
+      ) {
         return;
       }
       const message = error.message.replace(/^error: /, "");
-      process.exitCode = reportError(new ServepilotError("INVALID_ARGUMENT", message), { json, debug, color: false });
+      process.exitCode = reportError(new ServepilotError("INVALID_ARGUMENT", message), {
+        json,
+        debug,
+        color: false,
+      });
       return;
     }
     process.exitCode = reportError(error, { json, debug, color: false });

@@ -60,12 +60,21 @@ export function normalizeError(error: unknown): NormalizedError {
 }
 
 /** Prints an error in the form the user asked for and returns the exit code to use. */
-export function reportError(error: unknown, options: OutputOptions, writers: Writers = processWriters): number {
+export function reportError(
+  error: unknown,
+  options: OutputOptions,
+  writers: Writers = processWriters,
+): number {
   const e = normalizeError(error);
   if (options.json) {
     const body = {
       success: false,
-      error: { code: e.code, message: e.message, details: e.details ?? null, ...(e.hint ? { hint: e.hint } : {}) },
+      error: {
+        code: e.code,
+        message: e.message,
+        details: e.details ?? null,
+        ...(e.hint ? { hint: e.hint } : {}),
+      },
       timestamp: new Date().toISOString(),
     };
     writers.stdout(`${JSON.stringify(body, null, 2)}\n`);

@@ -10,7 +10,7 @@ export function renderTable(headers: readonly string[], rows: ReadonlyArray<read
       .map((cell, column) => cell + " ".repeat(Math.max(0, (widths[column] ?? 0) - visible(cell))))
       .join("  ")
       .trimEnd();
-  return [line(headers), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n") + "\n";
+  return `${[line(headers), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n")}\n`;
 }
 
 export function formatCount(value: number): string {

@@ -41,13 +41,13 @@ describe("servepilot CLI", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("MLA");
     expect(result.stdout).toMatch(/MTP module .* not included/);
-    expect(result.stdout).not.toMatch(/\u001b\[/);
+    expect(result.stdout).not.toContain("\u001b[");
   });
 
   it("colours output when FORCE_COLOR is set and NO_COLOR is not", () => {
     const env = isolatedEnv({ FORCE_COLOR: "1" });
     delete env.NO_COLOR;
-    expect(runCli(["inspect", "Qwen/Qwen3-8B"], env).stdout).toMatch(/\u001b\[/);
+    expect(runCli(["inspect", "Qwen/Qwen3-8B"], env).stdout).toContain("\u001b[");
   });
 
   it("fails with exit 2 and a typed envelope for an unknown model", () => {
@@ -61,11 +61,24 @@ describe("servepilot CLI", () => {
 
   it("names the file and field of a bad local config.json, exit 2, no stack trace unless --debug", () => {
     const dir = mkdtempSync(join(tmpdir(), "sp-model-"));
-    writeFileSync(join(dir, "config.json"), JSON.stringify({ model_type: "llama", hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: "eight", vocab_size: 32000, intermediate_size: 11008 }));
+    writeFileSync(
+      join(dir, "config.json"),
+      JSON.stringify({
+        model_type: "llama",
+        hidden_size: 4096,
+        num_hidden_layers: 32,
+        num_attention_heads: 32,
+        num_key_value_heads: "eight",
+        vocab_size: 32000,
+        intermediate_size: 11008,
+      }),
+    );
     const before = readdirSync(dir);
     const result = runCli(["inspect", dir]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`${dir}/config.json: num_key_value_heads must be a positive integer, got "eight"`);
+    expect(result.stderr).toContain(
+      `${dir}/config.json: num_key_value_heads must be a positive integer, got "eight"`,
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(readdirSync(dir)).toEqual(before);
     const debug = runCli(["inspect", dir, "--debug"]);
@@ -92,7 +105,9 @@ describe("servepilot CLI", () => {
     const models = runCli(["models", "--json"]).json().data;
     expect(models.count).toBeGreaterThanOrEqual(60);
     const filtered = runCli(["models", "qwen3", "--json"]).json().data;
-    expect(filtered.models.every((m: { id: string; family: string }) => /qwen3/i.test(m.id + m.family))).toBe(true);
+    expect(filtered.models.every((m: { id: string; family: string }) => /qwen3/i.test(m.id + m.family))).toBe(
+      true,
+    );
   });
 
   it("merges user catalog files over the built-ins and shows where entries come from", () => {

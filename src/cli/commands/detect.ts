@@ -5,7 +5,10 @@ async function detect(ctx: CommandContext): Promise<CommandResult> {
   const { detectAndMatch } = await import("../../runtime/detect-and-match.js");
   const { resolveDataDir } = await import("../../runtime/paths.js");
   const { renderDetect } = await import("../render/detect.js");
-  const result = await detectAndMatch({ env: ctx.env, dataDir: resolveDataDir({ flag: ctx.dataDirFlag, env: ctx.env }) });
+  const result = await detectAndMatch({
+    env: ctx.env,
+    dataDir: resolveDataDir({ flag: ctx.dataDirFlag, env: ctx.env }),
+  });
   return { data: result, human: renderDetect(result, ctx.colors) };
 }
 

@@ -7,11 +7,18 @@ interface GpusOptions {
   vendor?: string;
 }
 
-async function gpus(ctx: CommandContext, filter: string | undefined, options: GpusOptions): Promise<CommandResult> {
+async function gpus(
+  ctx: CommandContext,
+  filter: string | undefined,
+  options: GpusOptions,
+): Promise<CommandResult> {
   const { loadGpuCatalog } = await import("../../runtime/catalog/gpu-catalog.js");
   const { resolveDataDir } = await import("../../runtime/paths.js");
   if (options.vendor && options.vendor !== "nvidia" && options.vendor !== "amd") {
-    throw new ServepilotError("INVALID_ARGUMENT", `--vendor must be "nvidia" or "amd", got ${JSON.stringify(options.vendor)}`);
+    throw new ServepilotError(
+      "INVALID_ARGUMENT",
+      `--vendor must be "nvidia" or "amd", got ${JSON.stringify(options.vendor)}`,
+    );
   }
   const catalog = await loadGpuCatalog({ dataDir: resolveDataDir({ flag: ctx.dataDirFlag, env: ctx.env }) });
   const needle = filter?.toLowerCase();
@@ -39,7 +46,17 @@ async function gpus(ctx: CommandContext, filter: string | undefined, options: Gp
     entries.length === 0
       ? `no GPU in the catalog matches ${JSON.stringify(filter)}\n`
       : renderTable(
-          ["id", "name", "memory", "bandwidth", "bf16 TFLOPS", "fp8 TFLOPS", "cc/gfx", "interconnect", "source"],
+          [
+            "id",
+            "name",
+            "memory",
+            "bandwidth",
+            "bf16 TFLOPS",
+            "fp8 TFLOPS",
+            "cc/gfx",
+            "interconnect",
+            "source",
+          ],
           rows,
         );
   return { data: { gpus: entries, count: entries.length }, human };

@@ -33,7 +33,9 @@ async function inspect(ctx: CommandContext, ref: string, options: InspectOptions
 export function registerInspect(program: Command): void {
   program
     .command("inspect")
-    .description("show a model's architecture, parameters by component, KV-cache bytes per token and quantization")
+    .description(
+      "show a model's architecture, parameters by component, KV-cache bytes per token and quantization",
+    )
     .argument("<model>", "Hugging Face repo id, catalog alias, local directory or .gguf file")
     .option("--revision <rev>", "Hub revision (branch, tag or commit)")
     .option("--offline", "do not contact the Hugging Face Hub (also HF_HUB_OFFLINE=1)")

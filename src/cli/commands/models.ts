@@ -6,7 +6,9 @@ async function models(ctx: CommandContext, filter: string | undefined): Promise<
   const { loadModelCatalog } = await import("../../runtime/catalog/model-catalog.js");
   const { resolveDataDir } = await import("../../runtime/paths.js");
   const { describeModel } = await import("../../core/model/describe-model.js");
-  const catalog = await loadModelCatalog({ dataDir: resolveDataDir({ flag: ctx.dataDirFlag, env: ctx.env }) });
+  const catalog = await loadModelCatalog({
+    dataDir: resolveDataDir({ flag: ctx.dataDirFlag, env: ctx.env }),
+  });
   const needle = filter?.toLowerCase();
   const entries = catalog.entries.filter(
     (entry) =>
@@ -16,7 +18,11 @@ async function models(ctx: CommandContext, filter: string | undefined): Promise<
       entry.aliases.some((alias) => alias.toLowerCase().includes(needle)),
   );
   const described = entries.map((entry) => {
-    const d = describeModel({ config: entry.config, label: `${entry.origin.file}: ${entry.id}`, publishedParams: entry.publishedParams });
+    const d = describeModel({
+      config: entry.config,
+      label: `${entry.origin.file}: ${entry.id}`,
+      publishedParams: entry.publishedParams,
+    });
     return { entry, d };
   });
   const c = ctx.colors;
@@ -25,7 +31,7 @@ async function models(ctx: CommandContext, filter: string | undefined): Promise<
     entry.family,
     d.architecture.wrapperType ?? d.architecture.modelType,
     formatCount(d.params.total) + (d.architecture.moe ? ` (${formatCount(d.params.active)} active)` : ""),
-    d.architecture.quantization?.scheme ?? (d.architecture.dtype ?? "-"),
+    d.architecture.quantization?.scheme ?? d.architecture.dtype ?? "-",
     String(d.architecture.maxContext ?? "-"),
     entry.origin.kind === "user" ? c.cyan(entry.origin.file) : "built-in",
   ]);

@@ -13,7 +13,9 @@ export function renderDetect(report: DetectionReport, c: Colors): string {
     report.cudaVersion && `CUDA ${report.cudaVersion}`,
     report.rocmVersion && `ROCm ${report.rocmVersion}`,
   ].filter(Boolean);
-  out.push(`${report.gpus.length} GPU${report.gpus.length === 1 ? "" : "s"}${versions.length ? ` (${versions.join(", ")})` : ""}`);
+  out.push(
+    `${report.gpus.length} GPU${report.gpus.length === 1 ? "" : "s"}${versions.length ? ` (${versions.join(", ")})` : ""}`,
+  );
   if (report.gpus.length > 0) {
     const rows = report.gpus.map((gpu) => [
       String(gpu.visibleIndex) + (gpu.visibleIndex !== gpu.index ? c.dim(` (phys ${gpu.index})`) : ""),
@@ -22,15 +24,26 @@ export function renderDetect(report: DetectionReport, c: Colors): string {
       `${mib(gpu.memoryUsedMiB)} / ${mib(gpu.memoryTotalMiB)} GiB`,
       gpu.utilizationPercent === null ? "-" : `${gpu.utilizationPercent}%`,
       gpu.temperatureC === null ? "-" : `${gpu.temperatureC}C`,
-      gpu.powerDrawW === null ? "-" : `${Math.round(gpu.powerDrawW)}${gpu.powerLimitW === null ? "" : `/${Math.round(gpu.powerLimitW)}`} W`,
+      gpu.powerDrawW === null
+        ? "-"
+        : `${Math.round(gpu.powerDrawW)}${gpu.powerLimitW === null ? "" : `/${Math.round(gpu.powerLimitW)}`} W`,
       gpu.computeCapability ?? gpu.gfxTarget ?? "-",
       gpu.mig.devices.length ? `${gpu.mig.devices.length} MIG` : gpu.mig.enabled ? "MIG on" : "",
       String(gpu.processes.length),
     ]);
-    out.push(renderTable(["#", "name", "catalog", "memory used", "util", "temp", "power", "cc/gfx", "mig", "procs"], rows).trimEnd());
+    out.push(
+      renderTable(
+        ["#", "name", "catalog", "memory used", "util", "temp", "power", "cc/gfx", "mig", "procs"],
+        rows,
+      ).trimEnd(),
+    );
   }
   if (report.topology && report.topology.allNvlink !== null) {
-    out.push(report.topology.allNvlink ? "topology: all GPU pairs connected by NVLink" : "topology: not all GPU pairs are NVLink-connected (PCIe between some)");
+    out.push(
+      report.topology.allNvlink
+        ? "topology: all GPU pairs connected by NVLink"
+        : "topology: not all GPU pairs are NVLink-connected (PCIe between some)",
+    );
   }
   for (const tool of report.tools.filter((t) => t.status !== "ok")) {
     out.push(c.dim(`${tool.tool}: ${tool.status}${tool.message ? ` (${tool.message})` : ""}`));

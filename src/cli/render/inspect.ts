@@ -12,7 +12,9 @@ export function renderInspect(loaded: LoadedModel, c: Colors): string {
       : `${loaded.origin.kind}: ${loaded.origin.location}${loaded.origin.revision ? `@${loaded.origin.revision}` : ""}`;
   out.push(`${c.bold(loaded.id)}  ${c.dim(`(${from})`)}`);
   const type = a.wrapperType ? `${a.wrapperType} (text: ${a.modelType})` : a.modelType;
-  out.push(`type ${type}${a.generic ? c.yellow(" [generic decoder]") : ""}, ${a.numLayers} layers, hidden ${a.hiddenSize}, vocab ${a.vocabSize}, context ${a.maxContext ?? "unknown"}, dtype ${a.dtype ?? "unknown"}`);
+  out.push(
+    `type ${type}${a.generic ? c.yellow(" [generic decoder]") : ""}, ${a.numLayers} layers, hidden ${a.hiddenSize}, vocab ${a.vocabSize}, context ${a.maxContext ?? "unknown"}, dtype ${a.dtype ?? "unknown"}`,
+  );
   const att = a.attention;
   const attention = att.mla
     ? `MLA: ${att.numHeads} heads, kv_lora_rank ${att.mla.kvLoraRank}, q_lora_rank ${att.mla.qLoraRank ?? "none"}, rope ${att.mla.qkRopeHeadDim}, v ${att.mla.vHeadDim}`
@@ -20,17 +22,22 @@ export function renderInspect(loaded: LoadedModel, c: Colors): string {
   const kinds = Object.entries(d.layerSummary.attention)
     .map(([kind, n]) => `${n} ${kind}`)
     .join(", ");
-  out.push(`attention ${attention}; layers: ${kinds}${att.slidingWindow ? `; window ${att.slidingWindow}` : ""}${att.chunkSize ? `; chunk ${att.chunkSize}` : ""}`);
+  out.push(
+    `attention ${attention}; layers: ${kinds}${att.slidingWindow ? `; window ${att.slidingWindow}` : ""}${att.chunkSize ? `; chunk ${att.chunkSize}` : ""}`,
+  );
   if (a.moe) {
     const m = a.moe;
     out.push(
       `MoE ${m.numExperts} experts, ${m.expertsPerToken} per token, expert size ${m.expertIntermediateSize}${m.numSharedExperts ? `, ${m.numSharedExperts} shared (${m.sharedIntermediateSize})` : ""}; ${d.layerSummary.mlp.moe ?? 0} MoE / ${d.layerSummary.mlp.dense ?? 0} dense layers`,
     );
   }
-  if (a.vision) out.push(`vision ${a.vision.kind}: ${a.vision.numLayers} layers, hidden ${a.vision.hiddenSize}`);
+  if (a.vision)
+    out.push(`vision ${a.vision.kind}: ${a.vision.numLayers} layers, hidden ${a.vision.hiddenSize}`);
   if (a.quantization) {
     const q = a.quantization;
-    out.push(`quantization ${q.method} ${q.scheme}, ${q.weightBits}-bit${q.groupSize ? `, one scale per ${q.groupSize} weights` : ""}, ${q.bytesPerWeight.toFixed(3)} bytes/weight`);
+    out.push(
+      `quantization ${q.method} ${q.scheme}, ${q.weightBits}-bit${q.groupSize ? `, one scale per ${q.groupSize} weights` : ""}, ${q.bytesPerWeight.toFixed(3)} bytes/weight`,
+    );
   }
   out.push("");
   const p = d.params;

@@ -102,7 +102,10 @@ export class ConfigReader {
   intArray(key: string): number[] | null {
     if (!this.has(key)) return null;
     const value = this.raw[key];
-    if (!Array.isArray(value) || !value.every((item) => typeof item === "number" && Number.isSafeInteger(item))) {
+    if (
+      !Array.isArray(value) ||
+      !value.every((item) => typeof item === "number" && Number.isSafeInteger(item))
+    ) {
       this.fail(key, "an array of integers", value);
     }
     return value;

@@ -30,7 +30,9 @@ export function attentionLayerParams(arch: Architecture, kind: AttentionKind): n
     // DeepseekV2Attention (transformers models/deepseek_v3/modeling_deepseek_v3.py)
     const m = a.mla;
     const qHead = m.qkNopeHeadDim + m.qkRopeHeadDim;
-    const q = m.qLoraRank ? h * m.qLoraRank + m.qLoraRank + m.qLoraRank * a.numHeads * qHead : h * a.numHeads * qHead;
+    const q = m.qLoraRank
+      ? h * m.qLoraRank + m.qLoraRank + m.qLoraRank * a.numHeads * qHead
+      : h * a.numHeads * qHead;
     const kvA = h * (m.kvLoraRank + m.qkRopeHeadDim) + m.kvLoraRank;
     const kvB = m.kvLoraRank * a.numHeads * (m.qkNopeHeadDim + m.vHeadDim);
     const o = a.numHeads * m.vHeadDim * h;
@@ -88,9 +90,13 @@ function layerParams(arch: Architecture, layer: LayerSpec): LayerParams {
     const expertBias = moe.expertBias ? 2 * moe.expertIntermediateSize + h : 0;
     result.experts = moe.numExperts * (perExpert + expertBias);
     result.sharedExperts =
-      moe.sharedIntermediateSize > 0 ? 3 * h * moe.sharedIntermediateSize + (moe.sharedExpertGate ? h : 0) : 0;
+      moe.sharedIntermediateSize > 0
+        ? 3 * h * moe.sharedIntermediateSize + (moe.sharedExpertGate ? h : 0)
+        : 0;
     result.router =
-      h * moe.numExperts + (moe.routerBias ? moe.numExperts : 0) + (moe.routerCorrectionBias ? moe.numExperts : 0);
+      h * moe.numExperts +
+      (moe.routerBias ? moe.numExperts : 0) +
+      (moe.routerCorrectionBias ? moe.numExperts : 0);
   } else {
     result.mlp = gatedMlpParams(h, arch.intermediateSize, arch.mlpBias);
   }

@@ -63,7 +63,10 @@ export function describeModel(input: DescribeModelInput): ModelDescription {
     params = {
       ...params,
       total: exact.total,
-      active: Math.max(0, Math.round(exact.total - inactive * (exact.components.experts / (computed.components.experts || 1)))),
+      active: Math.max(
+        0,
+        Math.round(exact.total - inactive * (exact.components.experts / (computed.components.experts || 1))),
+      ),
       components: exact.components,
       mtp: exact.mtp,
       source: "safetensors",

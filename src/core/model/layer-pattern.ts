@@ -50,7 +50,8 @@ export function readAttentionKinds(family: string, r: ConfigReader, numLayers: n
     case "llama4_text": {
       if (!r.has("attention_chunk_size")) return indices.map(() => "full");
       const noRope = r.intArray("no_rope_layers");
-      if (noRope && noRope.length >= numLayers) return indices.map((i) => (noRope[i] === 0 ? "full" : "chunked"));
+      if (noRope && noRope.length >= numLayers)
+        return indices.map((i) => (noRope[i] === 0 ? "full" : "chunked"));
       return indices.map((i) => ((i + 1) % 4 === 0 ? "full" : "chunked"));
     }
     case "mllama_text_model": {
@@ -71,7 +72,12 @@ export function readAttentionKinds(family: string, r: ConfigReader, numLayers: n
 }
 
 /** Dense or MoE MLP per layer, following each family's placement rule. */
-export function readMlpKinds(family: string, r: ConfigReader, numLayers: number, hasExperts: boolean): MlpKind[] {
+export function readMlpKinds(
+  family: string,
+  r: ConfigReader,
+  numLayers: number,
+  hasExperts: boolean,
+): MlpKind[] {
   const indices = Array.from({ length: numLayers }, (_, i) => i);
   if (!hasExperts) return indices.map(() => "dense");
   switch (family) {

@@ -73,9 +73,13 @@ const LIMITS = { hidden: 1 << 20, layers: 10_000, heads: 1 << 14, vocab: 1 << 24
 export function parseConfig(input: unknown, options: ParseConfigOptions = {}): ParsedModel {
   const label = options.label ?? "config.json";
   if (!isConfigObject(input)) {
-    throw new ServepilotError("INVALID_MODEL_CONFIG", `${label}: must be a JSON object, got ${typeof input}`, {
-      details: { file: label },
-    });
+    throw new ServepilotError(
+      "INVALID_MODEL_CONFIG",
+      `${label}: must be a JSON object, got ${typeof input}`,
+      {
+        details: { file: label },
+      },
+    );
   }
   const warnings: string[] = [];
   const top = new ConfigReader(input, label);
@@ -103,7 +107,11 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): P
   const r = new ConfigReader(withDefaults(family, textRaw), label, textPath);
 
   const hiddenSize = boundedInt(r, "hidden_size", LIMITS.hidden, ["hidden_size", "n_embd", "d_model"]);
-  const numLayers = boundedInt(r, "num_hidden_layers", LIMITS.layers, ["num_hidden_layers", "n_layer", "num_layers"]);
+  const numLayers = boundedInt(r, "num_hidden_layers", LIMITS.layers, [
+    "num_hidden_layers",
+    "n_layer",
+    "num_layers",
+  ]);
   const vocabSize = boundedInt(r, "vocab_size", LIMITS.vocab, ["vocab_size", "padded_vocab_size"]);
   const attention = readAttention(family, r, hiddenSize);
   const moe = readMoe(family, r);
@@ -114,12 +122,17 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): P
       : moe.expertIntermediateSize;
   const attentionKinds = readAttentionKinds(family, r, numLayers);
   const mlpKinds = readMlpKinds(family, r, numLayers, moe !== null);
-  const layers = attentionKinds.map((kind, index) => ({ index, attention: kind, mlp: mlpKinds[index] ?? "dense" }));
+  const layers = attentionKinds.map((kind, index) => ({
+    index,
+    attention: kind,
+    mlp: mlpKinds[index] ?? "dense",
+  }));
 
   const visionReader = top.object("vision_config");
   const vision = isWrapper && visionReader ? readVision(topType, visionReader, hiddenSize, top) : null;
 
-  const quantReader = top.object("quantization_config") ?? top.object("compression_config") ?? r.object("quantization_config");
+  const quantReader =
+    top.object("quantization_config") ?? top.object("compression_config") ?? r.object("quantization_config");
   const dtypeValue = top.raw.torch_dtype ?? top.raw.dtype ?? r.raw.torch_dtype ?? r.raw.dtype;
 
   const architecture: Architecture = {
@@ -131,7 +144,12 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): P
     numLayers,
     vocabSize,
     intermediateSize,
-    maxContext: r.optionalIntOneOf(["max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"]),
+    maxContext: r.optionalIntOneOf([
+      "max_position_embeddings",
+      "n_positions",
+      "max_sequence_length",
+      "seq_length",
+    ]),
     tieWordEmbeddings: r.has("tie_word_embeddings")
       ? r.bool("tie_word_embeddings", false)
       : top.bool("tie_word_embeddings", false),
@@ -160,9 +178,15 @@ function boundedInt(r: ConfigReader, name: string, max: number, keys: readonly s
 }
 
 function readAttention(family: string, r: ConfigReader, hiddenSize: number): AttentionSpec {
-  const numHeads = boundedInt(r, "num_attention_heads", LIMITS.heads, ["num_attention_heads", "n_head", "num_heads"]);
+  const numHeads = boundedInt(r, "num_attention_heads", LIMITS.heads, [
+    "num_attention_heads",
+    "n_head",
+    "num_heads",
+  ]);
   const isMla = family === "deepseek_v2" || family === "deepseek_v3";
-  const numKvHeads = isMla ? numHeads : (r.optionalIntOneOf(["num_key_value_heads", "num_kv_heads"]) ?? numHeads);
+  const numKvHeads = isMla
+    ? numHeads
+    : (r.optionalIntOneOf(["num_key_value_heads", "num_kv_heads"]) ?? numHeads);
   if (numKvHeads > numHeads || numHeads % numKvHeads !== 0) {
     r.fail("num_key_value_heads", `a divisor of num_attention_heads (${numHeads})`, numKvHeads);
   }
@@ -179,7 +203,12 @@ function readAttention(family: string, r: ConfigReader, hiddenSize: number): Att
   if (mla) headDim = mla.qkNopeHeadDim + mla.qkRopeHeadDim;
   else if (r.has("head_dim")) headDim = r.int("head_dim");
   else if (hiddenSize % numHeads === 0) headDim = hiddenSize / numHeads;
-  else r.fail("num_attention_heads", `a divisor of hidden_size (${hiddenSize}) when head_dim is not given`, numHeads);
+  else
+    r.fail(
+      "num_attention_heads",
+      `a divisor of hidden_size (${hiddenSize}) when head_dim is not given`,
+      numHeads,
+    );
 
   const attentionBias = r.bool("attention_bias", false);
   const qwen2Family = family === "qwen2" || family === "qwen2_moe";
@@ -217,7 +246,8 @@ function readAttention(family: string, r: ConfigReader, hiddenSize: number): Att
 }
 
 function readMoe(family: string, r: ConfigReader): MoeSpec | null {
-  const numExperts = r.optionalIntOneOf(["n_routed_experts", "num_local_experts", "num_experts"], { min: 0 }) ?? 0;
+  const numExperts =
+    r.optionalIntOneOf(["n_routed_experts", "num_local_experts", "num_experts"], { min: 0 }) ?? 0;
   if (numExperts === 0) return null;
   const expertsPerToken = r.intOneOf(["num_experts_per_tok", "experts_per_token", "top_k"]);
   if (expertsPerToken > numExperts) {

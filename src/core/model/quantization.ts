@@ -81,7 +81,8 @@ function readFp8(reader: ConfigReader): QuantizationSpec {
     activationBits: 8,
     zeroPoint: false,
     bytesPerWeight: 1 + (blockElems ? 4 / blockElems : 0),
-    unquantizedModules: reader.stringArray("modules_to_not_convert") ?? reader.stringArray("ignored_layers") ?? [],
+    unquantizedModules:
+      reader.stringArray("modules_to_not_convert") ?? reader.stringArray("ignored_layers") ?? [],
     appliesTo: "linear",
   };
 }
@@ -121,7 +122,9 @@ function readCompressedTensors(reader: ConfigReader, warnings: string[]): Quanti
   const first = groups ? Object.values(groups.raw).find(isConfigObject) : undefined;
   const weights = first && isConfigObject(first.weights) ? first.weights : null;
   if (!weights) {
-    warnings.push(`${reader.label}: quantization_config.config_groups has no weights scheme; counted unquantized`);
+    warnings.push(
+      `${reader.label}: quantization_config.config_groups has no weights scheme; counted unquantized`,
+    );
     return null;
   }
   const bits = typeof weights.num_bits === "number" ? weights.num_bits : 8;

@@ -17,7 +17,8 @@ export interface TensorParamCount {
 }
 
 /** Quantization side tensors: scales, zero points, permutation indices. Not parameters. */
-const AUXILIARY = /(?:^|[._])(?:scales?|weight_scale(?:_inv)?|input_scale|output_scale|k_scale|v_scale|qzeros|g_idx|weight_zero_point|weight_g_idx|weight_shape|zeros|absmax|quant_map|quant_state\.\w+|nested_\w+)$/;
+const AUXILIARY =
+  /(?:^|[._])(?:scales?|weight_scale(?:_inv)?|input_scale|output_scale|k_scale|v_scale|qzeros|g_idx|weight_zero_point|weight_g_idx|weight_shape|zeros|absmax|quant_map|quant_state\.\w+|nested_\w+)$/;
 
 /**
  * Packed weights hold several parameters per stored element: AWQ/GPTQ `qweight` and
@@ -32,14 +33,16 @@ function unpackFactor(name: string, dtype: string, packedBits: number | null): n
 }
 
 function classify(name: string): keyof ParamComponents {
-  if (/(?:^|\.)(?:vision_tower|vision_model|visual|multi_modal_projector|mm_projector|vision_)/.test(name)) return "vision";
+  if (/(?:^|\.)(?:vision_tower|vision_model|visual|multi_modal_projector|mm_projector|vision_)/.test(name))
+    return "vision";
   if (/(?:^|\.)lm_head\./.test(name) || /^output\.weight$/.test(name)) return "lmHead";
   if (/embed_tokens|\.wte\.|tok_embeddings|word_embeddings|token_embd/.test(name)) return "embeddings";
   if (/shared_expert/.test(name)) return "sharedExperts";
   if (/\.experts\./.test(name) || /\.experts\.(?:gate_up_proj|down_proj)/.test(name)) return "experts";
   if (/\.(?:mlp|block_sparse_moe|feed_forward)\.(?:gate|router)\.|\.router\./.test(name)) return "router";
-  if (/norm\.|norm$|ln_\w*\./.test(name) && !/self_attn|attention/.test(name)) return "norms";
-  if (/self_attn|attention|linear_attn|cross_attn/.test(name)) return "attention";
+  // Attention modules first: q_norm / k_norm and MLA's latent norms live inside them.
+  if (/\.(?:self_attn|linear_attn|cross_attn|attention|attn)\./.test(name)) return "attention";
+  if (/norm/.test(name)) return "norms";
   return "mlp";
 }
 

@@ -3,7 +3,11 @@ import { withDefaults } from "./config-defaults.js";
 import { ConfigReader } from "./config-reader.js";
 
 /** One ViT encoder block: attention (q, k, v, o), MLP, and its norms. */
-function encoderLayerParams(h: number, intermediate: number, options: { bias: boolean; gated: boolean; layerNorm: boolean }) {
+function encoderLayerParams(
+  h: number,
+  intermediate: number,
+  options: { bias: boolean; gated: boolean; layerNorm: boolean },
+) {
   const attention = 4 * h * h + (options.bias ? 4 * h : 0);
   const mlp = options.gated
     ? 3 * h * intermediate + (options.bias ? 2 * intermediate + h : 0)
@@ -54,7 +58,8 @@ function readSiglipOrClip(
   textHidden: number,
   wrapper: ConfigReader,
 ): VisionSpec {
-  const isClip = visionType.startsWith("clip") || (wrapperType.startsWith("llava") && !visionType.startsWith("siglip"));
+  const isClip =
+    visionType.startsWith("clip") || (wrapperType.startsWith("llava") && !visionType.startsWith("siglip"));
   const v = new ConfigReader(
     withDefaults(isClip ? "clip_vision_model" : "siglip_vision_model", raw.raw),
     raw.label,

@@ -23,7 +23,11 @@ export function estimateWeightBytes(arch: Architecture, components: ParamCompone
   const base = dtypeBytes(arch.dtype);
   const q = arch.quantization;
   const quantized: Array<keyof ParamComponents> =
-    q === null ? [] : q.appliesTo === "experts" ? ["experts"] : ["attention", "mlp", "experts", "sharedExperts"];
+    q === null
+      ? []
+      : q.appliesTo === "experts"
+        ? ["experts"]
+        : ["attention", "mlp", "experts", "sharedExperts"];
   let bytes = 0;
   for (const [name, params] of Object.entries(components) as Array<[keyof ParamComponents, number]>) {
     bytes += params * (q && quantized.includes(name) ? q.bytesPerWeight : base);

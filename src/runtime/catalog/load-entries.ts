@@ -45,13 +45,21 @@ async function listYamlFiles(dir: string, required: boolean): Promise<string[]> 
     const code = (error as NodeJS.ErrnoException).code;
     if (!required && code === "ENOENT") return [];
     if (code === "EACCES" || code === "EPERM") {
-      throw new ServepilotError("PERMISSION_DENIED", `${dir}: cannot read the directory (permission denied)`, {
-        cause: error,
-      });
+      throw new ServepilotError(
+        "PERMISSION_DENIED",
+        `${dir}: cannot read the directory (permission denied)`,
+        {
+          cause: error,
+        },
+      );
     }
-    throw new ServepilotError("INVALID_DATA_FILE", `${dir}: cannot read catalog directory (${code ?? "error"})`, {
-      cause: error,
-    });
+    throw new ServepilotError(
+      "INVALID_DATA_FILE",
+      `${dir}: cannot read catalog directory (${code ?? "error"})`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -96,7 +104,9 @@ export async function parseEntriesFile<S extends z.ZodType>(
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos ? `:${error.linePos[0].line}` : "";
     const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new ServepilotError("INVALID_DATA_FILE", `${file}${where}: invalid YAML (${reason})`, { cause: error });
+    throw new ServepilotError("INVALID_DATA_FILE", `${file}${where}: invalid YAML (${reason})`, {
+      cause: error,
+    });
   }
   if (doc === null || doc === undefined) return [];
   const list = Array.isArray(doc) ? doc : [doc];
@@ -125,7 +135,8 @@ async function parseSources<S extends z.ZodType>(
   const perFile = await Promise.all(
     sources.map(async ({ path, text }) =>
       (await parseEntriesFile(path, text, schema)).map(
-        (entry) => ({ ...(entry as object), origin: { kind, file: path } }) as z.output<S> & { origin: EntryOrigin },
+        (entry) =>
+          ({ ...(entry as object), origin: { kind, file: path } }) as z.output<S> & { origin: EntryOrigin },
       ),
     ),
   );
@@ -149,12 +160,17 @@ async function loadBuiltin<S extends z.ZodType<{ id: string }>>(
   const [sources, compiled] = await Promise.all([readSources(files), readCompiled()]);
   const fresh =
     compiled !== null &&
-    sources.every((source) => compiled.sources[relative(BUILTIN_DATA_DIR, source.path)] === hashSource(source.text)) &&
+    sources.every(
+      (source) => compiled.sources[relative(BUILTIN_DATA_DIR, source.path)] === hashSource(source.text),
+    ) &&
     Object.keys(compiled.sources).filter((key) => key.startsWith(`${kind}/`)).length === sources.length;
   if (fresh) {
     const entries = compiled[kind] as Array<z.output<S> & { origin: { kind: "builtin"; file: string } }>;
     return {
-      entries: entries.map((entry) => ({ ...entry, origin: { kind: "builtin", file: join(BUILTIN_DATA_DIR, entry.origin.file) } })),
+      entries: entries.map((entry) => ({
+        ...entry,
+        origin: { kind: "builtin", file: join(BUILTIN_DATA_DIR, entry.origin.file) },
+      })),
       files,
     };
   }
@@ -175,7 +191,8 @@ export async function loadCatalogEntries<S extends z.ZodType<{ id: string }>>(
     loadBuiltin(kind, loadSchema),
     userDir ? listYamlFiles(userDir, false) : Promise.resolve([]),
   ]);
-  const user = userFiles.length > 0 ? await parseSources(await readSources(userFiles), await loadSchema(), "user") : [];
+  const user =
+    userFiles.length > 0 ? await parseSources(await readSources(userFiles), await loadSchema(), "user") : [];
   const byId = new Map<string, z.output<S> & { origin: EntryOrigin }>();
   for (const layer of [builtin.entries, user]) {
     const seen = new Map<string, string>();

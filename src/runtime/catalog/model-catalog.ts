@@ -20,7 +20,8 @@ export async function loadModelCatalog(options: { dataDir?: string | null } = {}
   const index = new Map<string, ModelCatalogRecord>();
   for (const entry of entries) {
     index.set(entry.id.toLowerCase(), entry);
-    for (const alias of entry.aliases) if (!index.has(alias.toLowerCase())) index.set(alias.toLowerCase(), entry);
+    for (const alias of entry.aliases)
+      if (!index.has(alias.toLowerCase())) index.set(alias.toLowerCase(), entry);
   }
   return { entries, find: (ref) => index.get(ref.trim().toLowerCase()) };
 }

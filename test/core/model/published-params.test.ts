@@ -22,7 +22,13 @@ describe("catalog parameter counts vs published", async () => {
     .map((entry) => {
       const published = entry.publishedParams as number;
       const { params } = describeModel({ config: entry.config, label: entry.id });
-      return { id: entry.id, source: entry.paramsSource, published, computed: params.total, error: Math.abs(params.total - published) / published };
+      return {
+        id: entry.id,
+        source: entry.paramsSource,
+        published,
+        computed: params.total,
+        error: Math.abs(params.total - published) / published,
+      };
     });
 
   it("has a published count for at least 25 models", () => {
@@ -34,7 +40,10 @@ describe("catalog parameter counts vs published", async () => {
     expect(rows.filter((row) => row.error <= 0.01).length).toBeGreaterThanOrEqual(25);
   });
 
-  it.each(rows.map((row) => [row.id, row] as const))("%s is within 1%% (or the published rounding)", (_id, row) => {
-    expect(row.error).toBeLessThanOrEqual(Math.max(0.01, roundingTolerance(row.published)));
-  });
+  it.each(rows.map((row) => [row.id, row] as const))(
+    "%s is within 1%% (or the published rounding)",
+    (_id, row) => {
+      expect(row.error).toBeLessThanOrEqual(Math.max(0.01, roundingTolerance(row.published)));
+    },
+  );
 });
