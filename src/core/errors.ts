@@ -18,7 +18,10 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export const ERROR_CODES = {
-  INTERNAL: { exitCode: ExitCode.general, summary: "An unexpected internal error (a bug: please report it)." },
+  INTERNAL: {
+    exitCode: ExitCode.general,
+    summary: "An unexpected internal error (a bug: please report it).",
+  },
   INVALID_ARGUMENT: {
     exitCode: ExitCode.badInput,
     summary: "A command-line option or argument is missing or has an invalid value.",

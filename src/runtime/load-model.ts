@@ -2,7 +2,7 @@ import type { ModelDescription } from "../core/model/describe-model.js";
 import { describeModel } from "../core/model/describe-model.js";
 import { ggufToConfig } from "../core/model/gguf-config.js";
 import { loadModelCatalog, type ModelCatalogRecord } from "./catalog/model-catalog.js";
-import { resolveModel } from "./models/index.js";
+import { resolveModel } from "./models/resolve-model.js";
 import type { RawModel } from "./models/types.js";
 
 export interface LoadModelOptions {
@@ -38,11 +38,9 @@ export async function loadModel(ref: string, options: LoadModelOptions = {}): Pr
   const catalogEntry = catalog.find(raw.id) ?? catalog.find(ref) ?? null;
   const config = raw.config ?? (raw.gguf ? ggufToConfig(raw.gguf) : null);
   const label =
-    raw.origin.kind === "catalog"
-      ? `catalog entry ${raw.id} (${catalogEntry?.origin.file ?? "data/models"})`
-      : raw.origin.kind === "hub"
-        ? `${raw.id}/config.json (Hugging Face Hub)`
-        : `${raw.origin.location}/config.json`;
+    raw.origin.kind === "catalog" && catalogEntry
+      ? `${catalogEntry.origin.file}: ${raw.id}`
+      : describeSource(raw);
   const description = describeModel({
     config,
     label,
@@ -50,4 +48,12 @@ export async function loadModel(ref: string, options: LoadModelOptions = {}): Pr
     publishedParams: catalogEntry?.publishedParams ?? null,
   });
   return { ref, id: raw.id, origin: raw.origin, attempts: raw.attempts, catalogEntry, description };
+}
+
+/** How messages name the config a model was read from. */
+function describeSource(raw: RawModel): string {
+  if (raw.origin.kind === "catalog") return `catalog entry ${raw.id}`;
+  const where = raw.origin.kind === "hub" ? `${raw.id} on the Hugging Face Hub` : raw.origin.location;
+  if (raw.config === null && raw.gguf) return `${where} (GGUF metadata)`;
+  return raw.origin.location.endsWith(".json") ? raw.origin.location : `${where}/config.json`;
 }

@@ -15,7 +15,9 @@ export const COMPILED_CATALOG_FILE = fileURLToPath(new URL("../data/catalog.json
  * servepilot's data directory: `--data-dir`, else $SERVEPILOT_HOME, else ~/.servepilot
  * (DESIGN.md "Surfaces"). Holds user catalogs (gpus/, models/), instance state, logs, the database.
  */
-export function resolveDataDir(options: { flag?: string | undefined; env?: NodeJS.ProcessEnv; home?: string } = {}): string {
+export function resolveDataDir(
+  options: { flag?: string | undefined; env?: NodeJS.ProcessEnv; home?: string } = {},
+): string {
   const env = options.env ?? process.env;
   if (options.flag) return resolve(options.flag);
   if (env.SERVEPILOT_HOME) return resolve(env.SERVEPILOT_HOME);

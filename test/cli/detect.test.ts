@@ -33,12 +33,17 @@ describe("servepilot detect", () => {
   });
 
   it("honours CUDA_VISIBLE_DEVICES", () => {
-    const result = runCli(["detect", "--json"], fakeToolsEnv("h100-sxm-8x-nvlink.json", { CUDA_VISIBLE_DEVICES: "6,2" }));
+    const result = runCli(
+      ["detect", "--json"],
+      fakeToolsEnv("h100-sxm-8x-nvlink.json", { CUDA_VISIBLE_DEVICES: "6,2" }),
+    );
     const gpus = result.json().data.gpus;
-    expect(gpus.map((gpu: { index: number; visibleIndex: number }) => [gpu.index, gpu.visibleIndex])).toEqual([
-      [6, 0],
-      [2, 1],
-    ]);
+    expect(gpus.map((gpu: { index: number; visibleIndex: number }) => [gpu.index, gpu.visibleIndex])).toEqual(
+      [
+        [6, 0],
+        [2, 1],
+      ],
+    );
   });
 
   it("reads MI300X through amd-smi", () => {

@@ -9,13 +9,19 @@ describe("error catalog", () => {
   );
 
   it("documents every code with its exit code, and nothing else", () => {
-    const catalog = new Map(Object.entries(ERROR_CODES).map(([code, entry]) => [code, entry.exitCode as number]));
+    const catalog = new Map(
+      Object.entries(ERROR_CODES).map(([code, entry]) => [code, entry.exitCode as number]),
+    );
     expect(documented).toEqual(catalog);
   });
 
   it("maps a typed error to its exit code and keeps hint, details and cause", () => {
     const cause = new Error("ENOENT");
-    const error = new ServepilotError("GPU_DETECTION_FAILED", "no GPU tool worked", { hint: "install drivers", details: { tools: 3 }, cause });
+    const error = new ServepilotError("GPU_DETECTION_FAILED", "no GPU tool worked", {
+      hint: "install drivers",
+      details: { tools: 3 },
+      cause,
+    });
     expect(error.exitCode).toBe(3);
     expect(error.hint).toBe("install drivers");
     expect(error.details).toEqual({ tools: 3 });

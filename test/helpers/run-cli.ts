@@ -9,12 +9,8 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
-  json: () => {
-    success: boolean;
-    // biome-ignore lint/suspicious/noExplicitAny: tests navigate the parsed envelope freely
-    data?: any;
-    error?: { code: string; message: string; details: unknown; hint?: string };
-  };
+  // biome-ignore lint/suspicious/noExplicitAny: tests navigate the parsed envelope freely
+  json: () => any;
 }
 
 /** A fresh HOME per call: no ~/.servepilot or HF cache of the developer's leaks into tests. */

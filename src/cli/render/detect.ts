@@ -45,7 +45,9 @@ export function renderDetect(report: DetectionReport, c: Colors): string {
         : "topology: not all GPU pairs are NVLink-connected (PCIe between some)",
     );
   }
-  for (const tool of report.tools.filter((t) => t.status !== "ok")) {
+  // A tool that is simply absent is only news when nothing was found at all.
+  const quiet = report.gpus.length > 0;
+  for (const tool of report.tools.filter((t) => t.status !== "ok" && !(quiet && t.status === "not-found"))) {
     out.push(c.dim(`${tool.tool}: ${tool.status}${tool.message ? ` (${tool.message})` : ""}`));
   }
   for (const warning of report.warnings) out.push(c.yellow(`warning: ${warning}`));

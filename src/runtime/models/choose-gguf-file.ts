@@ -1,5 +1,3 @@
-import { parseGgufShardFilename } from "@huggingface/gguf";
-
 /** Quantizations picked first when a repo or directory offers several (a common default trade-off). */
 const PREFERRED_QUANTS = ["Q4_K_M", "Q4_K_S", "Q5_K_M", "Q6_K", "Q8_0"];
 
@@ -14,11 +12,20 @@ function isModelGguf(path: string): boolean {
   return /\.gguf$/i.test(name) && !/mmproj|imatrix/i.test(name);
 }
 
+/**
+ * Shard names as llama.cpp's gguf-split writes them: `<prefix>-00001-of-00003.gguf`
+ * (examples/gguf-split/gguf-split.cpp, split_path format "%s-%05d-of-%05d.gguf").
+ */
+function parseShardName(path: string): { prefix: string; total: string } | null {
+  const match = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/i.exec(path);
+  return match ? { prefix: match[1] as string, total: match[3] as string } : null;
+}
+
 /** The first shard (or the only file) of each GGUF model file set, with all of its files. */
 function groupShards(paths: readonly string[]): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   for (const path of [...paths].sort()) {
-    const shard = parseGgufShardFilename(path);
+    const shard = parseShardName(path);
     const key = shard ? `${shard.prefix}-00001-of-${shard.total}.gguf` : path;
     groups.set(key, [...(groups.get(key) ?? []), path]);
   }

@@ -1,6 +1,5 @@
 import { type ErrorCode, ServepilotError } from "../../core/errors.js";
 import { resolveFromHfCache } from "./source-hf-cache.js";
-import { resolveFromHub } from "./source-hub.js";
 import { resolveFromLocal } from "./source-local.js";
 import type { SourceOutcome } from "./source-outcome.js";
 import { type ModelSourceSettings, resolveSourceSettings } from "./source-settings.js";
@@ -80,7 +79,8 @@ export async function resolveModel(ref: string, options: ResolveModelOptions = {
   const sources: Array<[SourceKind, () => Promise<SourceOutcome> | SourceOutcome]> = [
     ["local", () => resolveFromLocal(wanted, settings)],
     ["hf-cache", () => resolveFromHfCache(wanted, settings)],
-    ["hub", () => resolveFromHub(wanted, settings)],
+    // loaded on demand: @huggingface/hub costs ~100 ms of start-up
+    ["hub", async () => (await import("./source-hub.js")).resolveFromHub(wanted, settings)],
     ["catalog", () => resolveFromCatalog(wanted, settings)],
   ];
   for (const [source, run] of sources) {

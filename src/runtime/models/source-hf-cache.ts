@@ -4,7 +4,6 @@ import { ServepilotError } from "../../core/errors.js";
 import { chooseGgufFile } from "./choose-gguf-file.js";
 import { isMissingPathError, toFsError } from "./fs-errors.js";
 import { readConfigFile } from "./read-config-file.js";
-import { readLocalGguf } from "./read-gguf.js";
 import { readSafetensorsDir } from "./read-safetensors.js";
 import type { SourceOutcome } from "./source-outcome.js";
 import type { ModelSourceSettings } from "./source-settings.js";
@@ -64,7 +63,7 @@ async function readSnapshot(repo: string, settings: ModelSourceSettings): Promis
   }
   const choice = chooseGgufFile(names, settings.ggufFile);
   if (choice.kind === "chosen") {
-    const gguf = await readLocalGguf(join(snapshot, choice.file));
+    const gguf = await (await import("./read-gguf.js")).readLocalGguf(join(snapshot, choice.file));
     return {
       outcome: "found",
       message: `${snapshot}: ${choice.file}`,

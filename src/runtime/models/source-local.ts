@@ -5,7 +5,6 @@ import { ServepilotError } from "../../core/errors.js";
 import { chooseGgufFile } from "./choose-gguf-file.js";
 import { isMissingPathError, toFsError } from "./fs-errors.js";
 import { readConfigFile } from "./read-config-file.js";
-import { readLocalGguf } from "./read-gguf.js";
 import { readSafetensorsDir } from "./read-safetensors.js";
 import type { SourceOutcome } from "./source-outcome.js";
 import type { ModelSourceSettings } from "./source-settings.js";
@@ -51,7 +50,7 @@ async function readGgufIn(
       { details: { dir, available: choice.available } },
     );
   }
-  return readLocalGguf(join(dir, choice.file));
+  return (await import("./read-gguf.js")).readLocalGguf(join(dir, choice.file));
 }
 
 async function readModelDir(
@@ -115,7 +114,7 @@ export async function resolveFromLocal(ref: string, settings: ModelSourceSetting
   }
   if (info.isDirectory()) return readModelDir(path, settings, pathLike);
   if (/\.gguf$/i.test(path)) {
-    const gguf = await readLocalGguf(path);
+    const gguf = await (await import("./read-gguf.js")).readLocalGguf(path);
     return {
       outcome: "found",
       message: `${path}: GGUF file`,
