@@ -1,6 +1,6 @@
 import type { ModelDescription } from "../core/model/describe-model.js";
 import { describeModel } from "../core/model/describe-model.js";
-import { ggufToConfig } from "../core/model/gguf-config.js";
+import { ggufTensorBytes, ggufToConfig } from "../core/model/gguf-config.js";
 import { loadModelCatalog, type ModelCatalogRecord } from "./catalog/model-catalog.js";
 import { resolveModel } from "./models/resolve-model.js";
 import type { RawModel } from "./models/types.js";
@@ -44,7 +44,16 @@ export async function loadModel(ref: string, options: LoadModelOptions = {}): Pr
   const description = describeModel({
     config,
     label,
-    tensors: raw.safetensors?.tensors ?? null,
+    tensors:
+      raw.safetensors?.tensors ??
+      raw.gguf?.tensors.map((tensor) => ({
+        name: tensor.name,
+        dtype: tensor.ggmlType,
+        shape: tensor.shape,
+      })) ??
+      null,
+    tensorSource: raw.safetensors ? "safetensors" : "gguf",
+    weightBytes: raw.gguf && !raw.safetensors ? ggufTensorBytes(raw.gguf.tensors) : null,
     publishedParams: catalogEntry?.publishedParams ?? null,
   });
   return { ref, id: raw.id, origin: raw.origin, attempts: raw.attempts, catalogEntry, description };

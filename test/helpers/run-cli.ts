@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,4 +34,21 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = isolatedEnv()): 
     stderr: result.stderr,
     json: () => JSON.parse(result.stdout),
   };
+}
+
+/** Runs the built CLI without blocking this process (needed when the test also serves HTTP to it). */
+export function runCliAsync(args: string[], env: NodeJS.ProcessEnv = isolatedEnv()): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) }));
+  });
 }

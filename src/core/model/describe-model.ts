@@ -16,8 +16,8 @@ export interface ModelDescription {
     active: number;
     components: ParamComponents;
     mtp: number;
-    /** "safetensors" when counted from tensor shapes, "architecture" when computed from config. */
-    source: "safetensors" | "architecture";
+    /** "safetensors" / "gguf" when counted from the files' tensor shapes, "architecture" when computed from config. */
+    source: "safetensors" | "gguf" | "architecture";
     /** The architecture-derived total, kept for comparison when safetensors counts are used. */
     fromArchitecture: number;
     published: number | null;
@@ -32,7 +32,11 @@ export interface DescribeModelInput {
   config: unknown;
   label?: string;
   tensors?: readonly TensorInfo[] | null;
+  /** Where `tensors` come from (default "safetensors"). */
+  tensorSource?: "safetensors" | "gguf";
   publishedParams?: number | null;
+  /** Exact weight bytes when the files say (GGUF: block sizes of each ggml type). */
+  weightBytes?: number | null;
 }
 
 function countBy<K extends string>(values: readonly K[]): Partial<Record<K, number>> {
@@ -69,12 +73,12 @@ export function describeModel(input: DescribeModelInput): ModelDescription {
       ),
       components: exact.components,
       mtp: exact.mtp,
-      source: "safetensors",
+      source: input.tensorSource ?? "safetensors",
     };
     const drift = Math.abs(exact.total - computed.total) / exact.total;
     if (drift > 0.02) {
       warnings.push(
-        `parameter count from safetensors (${exact.total}) differs from the architecture's (${computed.total}) by ${(drift * 100).toFixed(1)}%`,
+        `parameter count from ${input.tensorSource ?? "safetensors"} tensors (${exact.total}) differs from the architecture's (${computed.total}) by ${(drift * 100).toFixed(1)}%`,
       );
     }
   }
@@ -87,7 +91,7 @@ export function describeModel(input: DescribeModelInput): ModelDescription {
     },
     params,
     kvCache: { ...kvBytesPerToken(architecture, kvDtypeBytes), dtype: architecture.dtype ?? "bfloat16" },
-    weightBytes: estimateWeightBytes(architecture, params.components),
+    weightBytes: input.weightBytes ?? estimateWeightBytes(architecture, params.components),
     warnings,
   };
 }

@@ -32,16 +32,34 @@ function unpackFactor(name: string, dtype: string, packedBits: number | null): n
   return 1;
 }
 
+/**
+ * Component of a tensor, from Hugging Face names (`model.layers.3.self_attn.q_proj.weight`) or
+ * llama.cpp GGUF names (`blk.3.attn_q.weight`, `blk.3.ffn_gate_exps.weight`: llama.cpp
+ * src/llama-arch.cpp LLM_TENSOR_NAMES).
+ */
 function classify(name: string): keyof ParamComponents {
-  if (/(?:^|\.)(?:vision_tower|vision_model|visual|multi_modal_projector|mm_projector|vision_)/.test(name))
+  if (/(?:^|\.)(?:vision_tower|vision_model|visual|multi_modal_projector|mm_projector|vision_)/.test(name)) {
     return "vision";
+  }
   if (/(?:^|\.)lm_head\./.test(name) || /^output\.weight$/.test(name)) return "lmHead";
   if (/embed_tokens|\.wte\.|tok_embeddings|word_embeddings|token_embd/.test(name)) return "embeddings";
-  if (/shared_expert/.test(name)) return "sharedExperts";
-  if (/\.experts\./.test(name) || /\.experts\.(?:gate_up_proj|down_proj)/.test(name)) return "experts";
-  if (/\.(?:mlp|block_sparse_moe|feed_forward)\.(?:gate|router)\.|\.router\./.test(name)) return "router";
-  // Attention modules first: q_norm / k_norm and MLA's latent norms live inside them.
-  if (/\.(?:self_attn|linear_attn|cross_attn|attention|attn)\./.test(name)) return "attention";
+  if (/shared_expert|_shexp\./.test(name)) return "sharedExperts";
+  if (/\.experts\.|_exps\./.test(name)) return "experts";
+  if (
+    /\.(?:mlp|block_sparse_moe|feed_forward)\.(?:gate|router)\.|\.router\.|ffn_gate_inp|exp_probs_b/.test(
+      name,
+    )
+  ) {
+    return "router";
+  }
+  // GGUF layer norms: attn_norm / ffn_norm / post_*_norm (but attn_q_norm, attn_k_norm are attention)
+  if (
+    /\.(?:attn_norm|ffn_norm|post_attention_norm|post_ffw_norm|attn_post_norm|ffn_post_norm)\./.test(name)
+  ) {
+    return "norms";
+  }
+  // Attention modules next: q_norm / k_norm and MLA's latent norms live inside them.
+  if (/\.(?:self_attn|linear_attn|cross_attn|attention|attn)\.|\.attn_|\.ssm_/.test(name)) return "attention";
   if (/norm/.test(name)) return "norms";
   return "mlp";
 }
@@ -72,7 +90,7 @@ export function countTensorParams(
     if (AUXILIARY.test(tensor.name)) continue;
     const elements = tensor.shape.reduce((product, dim) => product * dim, 1);
     const params = elements * unpackFactor(tensor.name, tensor.dtype, options.packedBits ?? null);
-    const layer = /(?:^|\.)layers\.(\d+)\./.exec(tensor.name);
+    const layer = /(?:^|\.)(?:layers|blk)\.(\d+)\./.exec(tensor.name);
     const component = classify(tensor.name);
     if (layer && Number(layer[1]) >= options.numLayers && component !== "vision") {
       mtp += params;
