@@ -94,7 +94,7 @@ export async function readSafetensorsDir(
   const single = join(dir, SAFETENSORS_FILE);
   if (await exists(single)) {
     const tensors = await readSafetensorsFile(single);
-    return { summary: summarizeSafetensors([{ file: SAFETENSORS_FILE, tensors }], config), note: null };
+    return { summary: await summarizeSafetensors([{ file: SAFETENSORS_FILE, tensors }], config), note: null };
   }
   const indexPath = join(dir, SAFETENSORS_INDEX_FILE);
   if (!(await exists(indexPath))) return { summary: null, note: null };
@@ -117,5 +117,5 @@ export async function readSafetensorsDir(
   }
   const shards: SafetensorsShard[] = [];
   for (const file of files) shards.push({ file, tensors: await readSafetensorsFile(join(dir, file)) });
-  return { summary: summarizeSafetensors(shards, config), note: null };
+  return { summary: await summarizeSafetensors(shards, config), note: null };
 }

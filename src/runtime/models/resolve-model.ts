@@ -79,8 +79,14 @@ export async function resolveModel(ref: string, options: ResolveModelOptions = {
   const sources: Array<[SourceKind, () => Promise<SourceOutcome> | SourceOutcome]> = [
     ["local", () => resolveFromLocal(wanted, settings)],
     ["hf-cache", () => resolveFromHfCache(wanted, settings)],
-    // loaded on demand: @huggingface/hub costs ~100 ms of start-up
-    ["hub", async () => (await import("./source-hub.js")).resolveFromHub(wanted, settings)],
+    // Loaded only when the Hub is really asked: @huggingface/hub costs ~100 ms of start-up.
+    [
+      "hub",
+      async () =>
+        settings.offlineReason
+          ? { outcome: "skipped", message: settings.offlineReason }
+          : (await import("./source-hub.js")).resolveFromHub(wanted, settings),
+    ],
     ["catalog", () => resolveFromCatalog(wanted, settings)],
   ];
   for (const [source, run] of sources) {

@@ -96,7 +96,7 @@ async function readHubSafetensors(
         : [{ name, dtype: String(info.dtype), shape: (info.shape as number[]).map(Number) }],
     ),
   }));
-  return summarizeSafetensors(shards, config);
+  return await summarizeSafetensors(shards, config);
 }
 
 function fileSize(entry: ListFileEntry | undefined): number | null {

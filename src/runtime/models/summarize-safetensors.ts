@@ -1,9 +1,4 @@
-import {
-  computeNumOfParamsByDtypeSingleFile,
-  type Dtype,
-  type QuantizationConfig,
-  type SafetensorsFileHeader,
-} from "@huggingface/hub";
+import type { Dtype, QuantizationConfig, SafetensorsFileHeader } from "@huggingface/hub";
 import type { SafetensorsSummary, SafetensorsTensorInfo } from "./types.js";
 
 export interface SafetensorsShard {
@@ -39,10 +34,12 @@ function quantizationConfigOf(config: Record<string, unknown> | null): Quantizat
  * Gathers shard headers into one summary. Parameter counts use @huggingface/hub's per-file counter,
  * the code the Hub's "safetensors.parameters" figures come from, shard by shard.
  */
-export function summarizeSafetensors(
+export async function summarizeSafetensors(
   shards: readonly SafetensorsShard[],
   config: Record<string, unknown> | null,
-): SafetensorsSummary {
+): Promise<SafetensorsSummary> {
+  // Loaded here, not at start-up: @huggingface/hub costs ~100 ms to import.
+  const { computeNumOfParamsByDtypeSingleFile } = await import("@huggingface/hub");
   const quantConfig = quantizationConfigOf(config);
   const expertDtype =
     stringField(config, "expert_dtype") ?? stringField(objectField(config, "text_config"), "expert_dtype");
