@@ -9,12 +9,14 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const { parseEntriesFile, hashSource } = await import(join(root, "dist/runtime/catalog/load-entries.js"));
 const { GpuSpecSchema } = await import(join(root, "dist/core/gpu/gpu-spec.js"));
 const { ModelCatalogEntrySchema } = await import(join(root, "dist/core/model/catalog-entry.js"));
+const { EngineSpecSchema } = await import(join(root, "dist/core/engines/engine-spec.js"));
 const { COMPILED_CATALOG_FILE, BUILTIN_DATA_DIR } = await import(join(root, "dist/runtime/paths.js"));
 
-const compiled = { sources: {}, gpus: [], models: [] };
+const compiled = { sources: {}, gpus: [], models: [], engines: [] };
 for (const [kind, schema] of [
   ["gpus", GpuSpecSchema],
   ["models", ModelCatalogEntrySchema],
+  ["engines", EngineSpecSchema],
 ]) {
   const dir = join(BUILTIN_DATA_DIR, kind);
   for (const name of readdirSync(dir)
@@ -32,5 +34,5 @@ for (const [kind, schema] of [
 mkdirSync(dirname(COMPILED_CATALOG_FILE), { recursive: true });
 writeFileSync(COMPILED_CATALOG_FILE, JSON.stringify(compiled));
 console.log(
-  `compiled ${compiled.gpus.length} GPUs and ${compiled.models.length} models into ${relative(root, COMPILED_CATALOG_FILE)}`,
+  `compiled ${compiled.gpus.length} GPUs, ${compiled.models.length} models and ${compiled.engines.length} engine releases into ${relative(root, COMPILED_CATALOG_FILE)}`,
 );

@@ -6,6 +6,7 @@ import { registerDetect } from "./commands/detect.js";
 import { registerGpus } from "./commands/gpus.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerModels } from "./commands/models.js";
+import { registerPlan } from "./commands/plan.js";
 import { reportError } from "./output.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({ outputError: () => {} });
+  registerPlan(program);
   registerDetect(program);
   registerGpus(program);
   registerModels(program);

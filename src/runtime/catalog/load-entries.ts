@@ -10,7 +10,7 @@ export interface EntryOrigin {
   file: string;
 }
 
-export type CatalogKind = "gpus" | "models";
+export type CatalogKind = "gpus" | "models" | "engines";
 
 export interface LoadedEntries<T> {
   entries: Array<T & { origin: EntryOrigin }>;
@@ -32,6 +32,7 @@ export interface CompiledCatalog {
   sources: Record<string, string>;
   gpus: unknown[];
   models: unknown[];
+  engines: unknown[];
 }
 
 async function listYamlFiles(dir: string, required: boolean): Promise<string[]> {

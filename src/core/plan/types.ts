@@ -1,0 +1,87 @@
+import type { Architecture } from "../model/architecture.js";
+import type { EngineName } from "../memory/types.js";
+
+export type BatchingMode = "latency" | "throughput" | "balanced";
+
+/** The workload a deployment is planned for (seed: WorkloadInput). */
+export interface Workload {
+  promptTokens: number;
+  genTokens: number;
+  concurrency: number;
+  batchingMode: BatchingMode;
+}
+
+/** Engine settings the user fixed; anything absent is chosen by the planner (and explained). */
+export interface UserEngineSettings {
+  tensorParallelSize?: number;
+  pipelineParallelSize?: number;
+  maxModelLen?: number;
+  gpuMemoryUtilization?: number;
+  dtype?: string;
+  quantization?: string | null;
+  kvCacheDtype?: string;
+  maxNumSeqs?: number;
+  maxNumBatchedTokens?: number;
+  blockSize?: number;
+  enforceEager?: boolean;
+}
+
+export interface Range {
+  low: number;
+  expected: number;
+  high: number;
+}
+
+export interface Recommendation {
+  setting: string;
+  value: string | number | boolean;
+  why: string;
+}
+
+/** `plan --json` data (DESIGN.md "plan --json contract"). Sizes in GiB per GPU rank. */
+export interface Plan {
+  fits: boolean;
+  reasons: string[];
+  model: { id: string; architecture: Architecture; params: { total: number; active: number } };
+  hardware: { gpu: string; gpuId: string; count: number; memoryPerGpuGiB: number; nodes: number; gpusPerNode: number };
+  config: {
+    engine: EngineName;
+    engineVersion: string;
+    tensorParallelSize: number;
+    pipelineParallelSize: number;
+    replicas: number;
+    maxModelLen: number;
+    gpuMemoryUtilization: number;
+    dtype: string;
+    quantization: string | null;
+    kvCacheDtype: string;
+    maxNumSeqs: number;
+    maxNumBatchedTokens: number;
+    blockSize: number;
+    enforceEager: boolean;
+  };
+  memory: {
+    perGpu: {
+      totalGiB: number;
+      requestedGiB: number;
+      weightsGiB: number;
+      activationGiB: number;
+      nonTorchGiB: number;
+      cudaGraphGiB: number;
+      kvCacheGiB: number;
+    };
+  };
+  kvCache: { tokens: number; maxConcurrency: number; bytesPerTokenPerGpu: number; blockSize: number; numBlocks: number };
+  performance: {
+    ttftMs: Range;
+    tpotMs: Range;
+    outputTokensPerSecond: Range;
+    assumptions: string[];
+  };
+  /** Maximum concurrency at context lengths from 1k to the model maximum (same config otherwise). */
+  tradeoff: Array<{ maxModelLen: number; maxConcurrency: number; fits: boolean }>;
+  recommendations: Recommendation[];
+  warnings: string[];
+  notes: string[];
+  artifacts: { serveCommand: string; serveArgv: string[] };
+}
