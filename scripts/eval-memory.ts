@@ -7,7 +7,8 @@ import { evaluateCalibration, summarize } from "../src/runtime/calibration/evalu
 
 const { rows, skipped } = await evaluateCalibration();
 const pct = (value: number | null) => (value === null ? "-" : `${(value * 100).toFixed(1)}%`);
-const num = (value: number | null | undefined, digits = 2) => (value === null || value === undefined ? "-" : value.toFixed(digits));
+const num = (value: number | null | undefined, digits = 2) =>
+  value === null || value === undefined ? "-" : value.toFixed(digits);
 console.log("row | weights obs/pred | KV GiB obs/pred | tokens obs/pred | errors (weights, kv, tokens)");
 for (const r of rows) {
   console.log(
@@ -22,3 +23,13 @@ console.log(
     `KV GiB   median ${pct(summary.kvCache.median)} max ${pct(summary.kvCache.max)} (n=${summary.kvCache.n})\n` +
     `tokens   median ${pct(summary.tokens.median)} max ${pct(summary.tokens.max)} (n=${summary.tokens.n})`,
 );
+const layoutRows = rows.filter((r) => r.tokensFromObservedKv !== null && r.observed.kvCacheTokens !== null);
+console.log("\nKV layout check (tokens from the KV memory vLLM printed, vs the tokens it printed):");
+for (const r of layoutRows) {
+  const error =
+    Math.abs((r.tokensFromObservedKv as number) - (r.observed.kvCacheTokens as number)) /
+    (r.observed.kvCacheTokens as number);
+  console.log(
+    `  ${r.id}${r.standardAttention ? "" : " (hybrid / MLA)"}: ${r.tokensFromObservedKv} vs ${r.observed.kvCacheTokens} (${pct(error)})`,
+  );
+}

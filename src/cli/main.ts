@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ServepilotError } from "../core/errors.js";
 import { registerDetect } from "./commands/detect.js";
+import { registerFit } from "./commands/fit.js";
 import { registerGpus } from "./commands/gpus.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerModels } from "./commands/models.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   registerPlan(program);
+  registerFit(program);
   registerDetect(program);
   registerGpus(program);
   registerModels(program);

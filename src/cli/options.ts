@@ -5,7 +5,10 @@ export function positiveInt(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
-      throw new ServepilotError("INVALID_ARGUMENT", `${flag} must be a positive integer, got ${JSON.stringify(value)}`);
+      throw new ServepilotError(
+        "INVALID_ARGUMENT",
+        `${flag} must be a positive integer, got ${JSON.stringify(value)}`,
+      );
     }
     return n;
   };
@@ -15,7 +18,10 @@ export function positiveNumber(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
-      throw new ServepilotError("INVALID_ARGUMENT", `${flag} must be a positive number, got ${JSON.stringify(value)}`);
+      throw new ServepilotError(
+        "INVALID_ARGUMENT",
+        `${flag} must be a positive number, got ${JSON.stringify(value)}`,
+      );
     }
     return n;
   };
@@ -25,7 +31,10 @@ export function fraction(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || n > 1) {
-      throw new ServepilotError("INVALID_ARGUMENT", `${flag} must be a number in (0, 1], got ${JSON.stringify(value)}`);
+      throw new ServepilotError(
+        "INVALID_ARGUMENT",
+        `${flag} must be a number in (0, 1], got ${JSON.stringify(value)}`,
+      );
     }
     return n;
   };
@@ -34,7 +43,10 @@ export function fraction(flag: string): (value: string) => number {
 export function oneOf<T extends string>(flag: string, values: readonly T[]): (value: string) => T {
   return (value) => {
     if (!(values as readonly string[]).includes(value)) {
-      throw new ServepilotError("INVALID_ARGUMENT", `${flag} must be one of ${values.join(", ")}; got ${JSON.stringify(value)}`);
+      throw new ServepilotError(
+        "INVALID_ARGUMENT",
+        `${flag} must be one of ${values.join(", ")}; got ${JSON.stringify(value)}`,
+      );
     }
     return value as T;
   };

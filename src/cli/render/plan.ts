@@ -76,7 +76,11 @@ export function renderPlan(plan: Plan, c: Colors, options: { explain: boolean })
     out.push(
       renderTable(
         ["max_model_len", "max concurrency", "fits"],
-        plan.tradeoff.map((t) => [t.maxModelLen.toLocaleString("en-US"), t.maxConcurrency.toFixed(2), t.fits ? "yes" : "no"]),
+        plan.tradeoff.map((t) => [
+          t.maxModelLen.toLocaleString("en-US"),
+          t.maxConcurrency.toFixed(2),
+          t.fits ? "yes" : "no",
+        ]),
       ).trimEnd(),
     );
   }

@@ -1,10 +1,9 @@
 import type { VllmSpec } from "../engines/vllm-spec.js";
 import type { Architecture } from "../model/architecture.js";
-import { layersPerStage } from "./vllm-weights.js";
-import { estimateRankWeights } from "./vllm-weights.js";
-import { buildKvLayout, bytesPerRequest, estimateMaxModelLen, kvCapacity } from "./vllm-kv.js";
-import { kvDtypeBytes } from "./vllm-args.js";
 import type { EngineFailure, GpuMemoryTarget, MemoryPlan, ResolvedEngineArgs } from "./types.js";
+import { kvDtypeBytes } from "./vllm-args.js";
+import { buildKvLayout, bytesPerRequest, estimateMaxModelLen, type KvLayout, kvCapacity } from "./vllm-kv.js";
+import { estimateRankWeights, layersPerStage } from "./vllm-weights.js";
 
 const GIB = 2 ** 30;
 const gib = (bytes: number) => (bytes / GIB).toFixed(2);
@@ -24,7 +23,11 @@ export interface VllmMemoryInput {
  * (docs/reference/vllm-memory-accounting.md section 3.3); the forward pass of very wide MLPs at a
  * small vocabulary can exceed it, so the larger of the two is taken.
  */
-export function estimateActivationBytes(arch: Architecture, args: ResolvedEngineArgs, spec: VllmSpec): number {
+export function estimateActivationBytes(
+  arch: Architecture,
+  args: ResolvedEngineArgs,
+  spec: VllmSpec,
+): number {
   const tokens = args.maxNumBatchedTokens;
   const rows = Math.min(args.maxNumSeqs, tokens);
   const dtype = args.dtype === "float32" ? 4 : 2;
@@ -41,6 +44,24 @@ export function estimateActivationBytes(arch: Architecture, args: ResolvedEngine
  * -0.9 to +1.0 GiB on H100 at v0.11.0; 0.5 GiB is used until per-model calibration exists.
  */
 const CUDA_GRAPH_BYTES = 0.5 * GIB;
+
+/** KV layout of the most loaded pipeline stage (the one with the most layers). */
+export function vllmKvLayout(arch: Architecture, args: ResolvedEngineArgs, spec: VllmSpec): KvLayout {
+  const stageLayers = layersPerStage(arch.numLayers, args.pipelineParallelSize);
+  const heaviest = Math.max(...stageLayers);
+  const stageStart = stageLayers.slice(0, stageLayers.indexOf(heaviest)).reduce((a, b) => a + b, 0);
+  return buildKvLayout({
+    arch,
+    layers: arch.layers.slice(stageStart, stageStart + heaviest),
+    tensorParallelSize: args.tensorParallelSize,
+    kvDtypeBytes: kvDtypeBytes(args.kvCacheDtype, args.dtype),
+    blockSize: args.blockSize,
+    maxModelLen: args.maxModelLen,
+    maxNumBatchedTokens: args.maxNumBatchedTokens,
+    // the hybrid allocator arrived with the profiled budget (0.9.1); chunked local attention turns it off
+    hybridAllocator: spec.kvBudget === "profiled" && !arch.attention.chunkSize,
+  });
+}
 
 /** vLLM V1's startup memory accounting on the most loaded rank (docs/reference/vllm-memory-accounting.md section 11). */
 export function planVllmMemory(input: VllmMemoryInput): MemoryPlan {
@@ -62,9 +83,12 @@ export function planVllmMemory(input: VllmMemoryInput): MemoryPlan {
   });
   const activation = estimateActivationBytes(arch, args, spec);
   const nonTorch = (tp > 1 ? spec.nonTorchGiB.tpN : spec.nonTorchGiB.tp1) * GIB;
-  const cudaGraph = args.enforceEager || !spec.cudaGraphInBudget || gpu.vendor === "amd" ? 0 : CUDA_GRAPH_BYTES;
+  const cudaGraph =
+    args.enforceEager || !spec.cudaGraphInBudget || gpu.vendor === "amd" ? 0 : CUDA_GRAPH_BYTES;
   if (!args.enforceEager && cudaGraph === 0) {
-    notes.push("CUDA graphs are captured after the KV cache is sized: they use the memory left by gpu_memory_utilization");
+    notes.push(
+      "CUDA graphs are captured after the KV cache is sized: they use the memory left by gpu_memory_utilization",
+    );
   }
   const contextCharge = spec.kvBudget === "absolute-peak" ? spec.cudaContextGiB * GIB : 0;
   const kvAvailable = requested - weights.bytes - activation - nonTorch - cudaGraph - contextCharge;
@@ -82,27 +106,18 @@ export function planVllmMemory(input: VllmMemoryInput): MemoryPlan {
     });
   }
 
-  const stageLayers = layersPerStage(arch.numLayers, args.pipelineParallelSize);
-  const heaviest = Math.max(...stageLayers);
-  const stageStart = stageLayers.slice(0, stageLayers.indexOf(heaviest)).reduce((a, b) => a + b, 0);
-  const layout = buildKvLayout({
-    arch,
-    layers: arch.layers.slice(stageStart, stageStart + heaviest),
-    tensorParallelSize: tp,
-    kvDtypeBytes: kvDtypeBytes(args.kvCacheDtype, args.dtype),
-    blockSize: args.blockSize,
-    maxModelLen: args.maxModelLen,
-    maxNumBatchedTokens: args.maxNumBatchedTokens,
-    hybridAllocator: spec.kvBudget === "profiled" && !arch.attention.chunkSize,
-  });
+  const layout = vllmKvLayout(arch, args, spec);
   if (layout.blockSize !== args.blockSize) {
-    notes.push(`attention block size raised to ${layout.blockSize} tokens so one page holds a linear-attention state`);
+    notes.push(
+      `attention block size raised to ${layout.blockSize} tokens so one page holds a linear-attention state`,
+    );
   }
   const capacity = kvCapacity(layout, Math.max(0, kvAvailable), args.maxModelLen, spec);
   if (kvAvailable <= 0) {
     failures.push({
       kind: "no-kv-memory",
-      message: "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.",
+      message:
+        "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.",
     });
   } else {
     const needed = bytesPerRequest(layout, args.maxModelLen);

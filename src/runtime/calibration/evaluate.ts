@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { selectByVersion } from "../../core/engines/version.js";
 import { matchDetectedGpu, matchGpu } from "../../core/gpu/match-gpu.js";
 import { gpuTarget } from "../../core/memory/gpu-target.js";
-import { planVllmMemory } from "../../core/memory/vllm.js";
+import { planVllmMemory, vllmKvLayout } from "../../core/memory/vllm.js";
 import { resolveVllmArgs, type VllmUserArgs } from "../../core/memory/vllm-args.js";
+import { kvCapacity } from "../../core/memory/vllm-kv.js";
 import { parseConfig } from "../../core/model/parse-config.js";
 import { loadEngineCatalog } from "../catalog/engine-catalog.js";
 import { loadGpuCatalog } from "../catalog/gpu-catalog.js";
@@ -36,7 +37,20 @@ export interface EvaluatedRow {
   id: string;
   version: string;
   observed: CalibrationRow["observed"];
-  predicted: { weightsGiB: number; kvCacheGiB: number; kvCacheTokens: number; maxConcurrency: number; failure: string | null };
+  predicted: {
+    weightsGiB: number;
+    kvCacheGiB: number;
+    kvCacheTokens: number;
+    maxConcurrency: number;
+    failure: string | null;
+  };
+  /**
+   * Tokens our KV layout gives for the KV memory vLLM printed (isolates page sizes and grouping from
+   * the budget estimate); null when the row lacks either figure.
+   */
+  tokensFromObservedKv: number | null;
+  /** Uniform full-attention model (no sliding / MLA / hybrid groups). */
+  standardAttention: boolean;
   errors: { weights: number | null; kvCache: number | null; tokens: number | null };
 }
 
@@ -53,10 +67,14 @@ function userArgs(row: CalibrationRow): VllmUserArgs {
   return {
     tensorParallelSize: row.tensorParallelSize ?? 1,
     pipelineParallelSize: row.pipelineParallelSize ?? 1,
-    ...(pick<number>("gpuMemoryUtilization") !== undefined ? { gpuMemoryUtilization: pick<number>("gpuMemoryUtilization") } : {}),
+    ...(pick<number>("gpuMemoryUtilization") !== undefined
+      ? { gpuMemoryUtilization: pick<number>("gpuMemoryUtilization") }
+      : {}),
     ...(pick<number>("maxModelLen") !== undefined ? { maxModelLen: pick<number>("maxModelLen") } : {}),
     ...(pick<number>("maxNumSeqs") !== undefined ? { maxNumSeqs: pick<number>("maxNumSeqs") } : {}),
-    ...(pick<number>("maxNumBatchedTokens") !== undefined ? { maxNumBatchedTokens: pick<number>("maxNumBatchedTokens") } : {}),
+    ...(pick<number>("maxNumBatchedTokens") !== undefined
+      ? { maxNumBatchedTokens: pick<number>("maxNumBatchedTokens") }
+      : {}),
     ...(pick<boolean>("enforceEager") !== undefined ? { enforceEager: pick<boolean>("enforceEager") } : {}),
     ...(pick<string>("kvCacheDtype") !== undefined ? { kvCacheDtype: pick<string>("kvCacheDtype") } : {}),
     ...(pick<string>("quantization") !== undefined ? { quantization: pick<string>("quantization") } : {}),
@@ -118,8 +136,15 @@ export async function evaluateCalibration(file = join(BUILTIN_DATA_DIR, "calibra
       maxConcurrency: plan.kv.maxConcurrency,
       failure: plan.failures[0]?.kind ?? null,
     };
+    const layout = vllmKvLayout(arch, args, spec);
+    const observedKv = row.observed.kvCacheGiB;
     rows.push({
       id: row.id,
+      tokensFromObservedKv:
+        observedKv !== null && observedKv > 0 && row.observed.kvCacheTokens !== null
+          ? kvCapacity(layout, observedKv * GIB, args.maxModelLen, spec).tokens
+          : null,
+      standardAttention: arch.layers.every((layer) => layer.attention === "full"),
       version,
       observed: row.observed,
       predicted,
@@ -135,7 +160,11 @@ export async function evaluateCalibration(file = join(BUILTIN_DATA_DIR, "calibra
 
 function stats(values: Array<number | null>) {
   const sorted = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
-  return { n: sorted.length, median: sorted[Math.floor((sorted.length - 1) / 2)] ?? null, max: sorted.at(-1) ?? null };
+  return {
+    n: sorted.length,
+    median: sorted[Math.floor((sorted.length - 1) / 2)] ?? null,
+    max: sorted.at(-1) ?? null,
+  };
 }
 
 export function summarize(rows: readonly EvaluatedRow[]) {
