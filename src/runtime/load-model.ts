@@ -20,6 +20,8 @@ export interface LoadedModel {
   attempts: RawModel["attempts"];
   catalogEntry: ModelCatalogRecord | null;
   description: ModelDescription;
+  /** GGUF tensor list when the model is a GGUF file (llama.cpp plans split layers exactly). */
+  ggufTensors: Array<{ name: string; shape: number[]; ggmlType: string }> | null;
 }
 
 /**
@@ -56,7 +58,15 @@ export async function loadModel(ref: string, options: LoadModelOptions = {}): Pr
     weightBytes: raw.gguf && !raw.safetensors ? ggufTensorBytes(raw.gguf.tensors) : null,
     publishedParams: catalogEntry?.publishedParams ?? null,
   });
-  return { ref, id: raw.id, origin: raw.origin, attempts: raw.attempts, catalogEntry, description };
+  return {
+    ref,
+    id: raw.id,
+    origin: raw.origin,
+    attempts: raw.attempts,
+    catalogEntry,
+    description,
+    ggufTensors: raw.gguf?.tensors ?? null,
+  };
 }
 
 /** How messages name the config a model was read from. */

@@ -58,18 +58,31 @@ interface ResolvedHardware {
   detected: boolean;
 }
 
-async function resolveHardware(request: PlanRequest, catalog: GpuCatalogEntry[], env: NodeJS.ProcessEnv | undefined): Promise<ResolvedHardware> {
+async function resolveHardware(
+  request: PlanRequest,
+  catalog: GpuCatalogEntry[],
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<ResolvedHardware> {
   const memoryText = request.gpuMemory ?? (request.vramGb !== undefined ? `${request.vramGb}GB` : undefined);
   const flag = request.gpuMemory !== undefined ? "--gpu-memory" : "--vram-gb";
   const memory = memoryText !== undefined ? parseMemorySize(memoryText, flag) : null;
-  const nodesCount = request.nodes !== undefined && request.gpusPerNode !== undefined ? request.nodes * request.gpusPerNode : undefined;
+  const nodesCount =
+    request.nodes !== undefined && request.gpusPerNode !== undefined
+      ? request.nodes * request.gpusPerNode
+      : undefined;
   const count = request.gpus ?? nodesCount;
   if (request.gpu) {
     const { entry } = matchGpu(request.gpu, catalog);
     return { gpu: entry, count: count ?? 1, totalGiB: memory?.gib ?? null, freeBytes: null, detected: false };
   }
   if (memory) {
-    return { gpu: customGpuFromMemory(memory), count: count ?? 1, totalGiB: memory.gib, freeBytes: null, detected: false };
+    return {
+      gpu: customGpuFromMemory(memory),
+      count: count ?? 1,
+      totalGiB: memory.gib,
+      freeBytes: null,
+      detected: false,
+    };
   }
   const detection = await detectGpus(env ? { env } : {});
   const first = detection.gpus[0];
@@ -94,11 +107,6 @@ async function resolveHardware(request: PlanRequest, catalog: GpuCatalogEntry[],
 /** Plans a deployment: finds the model and the GPUs, then runs the engine's memory model and the advice around it. */
 export async function plan(request: PlanRequest, options: PlanOptions = {}): Promise<Plan> {
   const engine = request.engine ?? "vllm";
-  if (engine !== "vllm") {
-    throw new ServepilotError("INVALID_ARGUMENT", `--engine ${engine}: planning is implemented for vllm in this release`, {
-      hint: "use --engine vllm",
-    });
-  }
   const [gpuCatalog, engines, loaded] = await Promise.all([
     loadGpuCatalog({ dataDir: options.dataDir ?? null }),
     loadEngineCatalog({ dataDir: options.dataDir ?? null }),
@@ -113,16 +121,30 @@ export async function plan(request: PlanRequest, options: PlanOptions = {}): Pro
   const arch = loaded.description.architecture;
   const user: UserEngineSettings = {
     ...(request.tensorParallelSize !== undefined ? { tensorParallelSize: request.tensorParallelSize } : {}),
-    ...(request.pipelineParallelSize !== undefined ? { pipelineParallelSize: request.pipelineParallelSize } : {}),
+    ...(request.pipelineParallelSize !== undefined
+      ? { pipelineParallelSize: request.pipelineParallelSize }
+      : {}),
     ...(request.maxModelLen !== undefined ? { maxModelLen: request.maxModelLen } : {}),
-    ...(request.gpuMemoryUtilization !== undefined ? { gpuMemoryUtilization: request.gpuMemoryUtilization } : {}),
+    ...(request.gpuMemoryUtilization !== undefined
+      ? { gpuMemoryUtilization: request.gpuMemoryUtilization }
+      : {}),
     ...(request.dtype !== undefined ? { dtype: normalizeDtype(request.dtype) } : {}),
     ...(request.quantization !== undefined
-      ? { quantization: normalizeQuantization(request.quantization, arch.quantization?.method ?? null, loaded.id) }
+      ? {
+          quantization: normalizeQuantization(
+            request.quantization,
+            arch.quantization?.method ?? null,
+            loaded.id,
+          ),
+        }
       : {}),
-    ...(request.kvCacheDtype !== undefined ? { kvCacheDtype: normalizeKvCacheDtype(request.kvCacheDtype) } : {}),
+    ...(request.kvCacheDtype !== undefined
+      ? { kvCacheDtype: normalizeKvCacheDtype(request.kvCacheDtype) }
+      : {}),
     ...(request.maxNumSeqs !== undefined ? { maxNumSeqs: request.maxNumSeqs } : {}),
-    ...(request.maxNumBatchedTokens !== undefined ? { maxNumBatchedTokens: request.maxNumBatchedTokens } : {}),
+    ...(request.maxNumBatchedTokens !== undefined
+      ? { maxNumBatchedTokens: request.maxNumBatchedTokens }
+      : {}),
     ...(request.blockSize !== undefined ? { blockSize: request.blockSize } : {}),
     ...(request.enforceEager !== undefined ? { enforceEager: request.enforceEager } : {}),
   };
@@ -134,7 +156,7 @@ export async function plan(request: PlanRequest, options: PlanOptions = {}): Pro
   }
   const gpusPerNode = request.gpusPerNode ?? hardware.count;
   return buildPlan({
-    modelId: loaded.id,
+    modelId: loaded.origin.kind === "local" ? loaded.origin.location : loaded.id,
     model: loaded.description,
     gpu: hardware.gpu,
     gpuCount: hardware.count,
@@ -144,7 +166,8 @@ export async function plan(request: PlanRequest, options: PlanOptions = {}): Pro
     freeBytes: hardware.freeBytes,
     engine,
     engineVersion: request.engineVersion ?? null,
-    vllmSpecs: engines.vllm,
+    engineSpecs: engines,
+    ...(loaded.ggufTensors ? { ggufTensors: loaded.ggufTensors } : {}),
     user,
     workload: {
       promptTokens: request.promptTokens ?? 1024,

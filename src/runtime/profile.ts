@@ -10,9 +10,13 @@ export async function loadProfile(path: string): Promise<Profile> {
     text = await readFile(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ServepilotError(code === "EACCES" ? "PERMISSION_DENIED" : "INVALID_ARGUMENT", `--profile ${path}: cannot read (${code ?? "error"})`, {
-      cause: error,
-    });
+    throw new ServepilotError(
+      code === "EACCES" ? "PERMISSION_DENIED" : "INVALID_ARGUMENT",
+      `--profile ${path}: cannot read (${code ?? "error"})`,
+      {
+        cause: error,
+      },
+    );
   }
   const { parse, YAMLParseError } = await import("yaml");
   let doc: unknown;
@@ -20,16 +24,24 @@ export async function loadProfile(path: string): Promise<Profile> {
     doc = parse(text);
   } catch (error) {
     const line = error instanceof YAMLParseError && error.linePos ? `:${error.linePos[0].line}` : "";
-    throw new ServepilotError("INVALID_ARGUMENT", `${path}${line}: invalid YAML (${(error as Error).message.split("\n")[0]})`);
+    throw new ServepilotError(
+      "INVALID_ARGUMENT",
+      `${path}${line}: invalid YAML (${(error as Error).message.split("\n")[0]})`,
+    );
   }
   const result = ProfileSchema.safeParse(doc);
   if (!result.success) {
     const issue = result.error.issues[0];
     const field = issue?.path.join(".") || "(top level)";
-    const extra = issue?.code === "unrecognized_keys" ? ` ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}` : "";
-    throw new ServepilotError("INVALID_ARGUMENT", `${path}: ${field}: ${issue?.message ?? "invalid"}${extra}`, {
-      details: { file: path, issues: result.error.issues },
-    });
+    const extra =
+      issue?.code === "unrecognized_keys" ? ` ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}` : "";
+    throw new ServepilotError(
+      "INVALID_ARGUMENT",
+      `${path}: ${field}: ${issue?.message ?? "invalid"}${extra}`,
+      {
+        details: { file: path, issues: result.error.issues },
+      },
+    );
   }
   return result.data;
 }

@@ -1,19 +1,9 @@
 import { z } from "zod";
+import { LlamaCppSpecSchema } from "./llamacpp-spec.js";
+import { SglangSpecSchema } from "./sglang-spec.js";
 import { VllmSpecSchema } from "./vllm-spec.js";
 
-/**
- * An entry of data/engines/*.yaml, told apart by `engine`. SGLang and llama.cpp entries are
- * validated by their own schemas where the memory models read them (sglang-spec.ts, llamacpp-spec.ts).
- */
-export const EngineSpecSchema = z.union([
-  VllmSpecSchema,
-  z
-    .object({
-      id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
-      engine: z.enum(["sglang", "llamacpp"]),
-      source: z.string().url(),
-    })
-    .passthrough(),
-]);
+/** An entry of data/engines/*.yaml, told apart by `engine`. */
+export const EngineSpecSchema = z.discriminatedUnion("engine", [VllmSpecSchema, SglangSpecSchema, LlamaCppSpecSchema]);
 
 export type EngineSpec = z.output<typeof EngineSpecSchema>;

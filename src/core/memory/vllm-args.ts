@@ -44,10 +44,15 @@ function majorCapability(gpu: GpuMemoryTarget): number {
  * bfloat16 is unsupported), and bfloat16 falls back to float16 below compute capability 8.0
  * (vllm/config/model.py _get_and_verify_dtype).
  */
-export function resolveDtype(requested: string | undefined, arch: Architecture, gpu: GpuMemoryTarget): string {
+export function resolveDtype(
+  requested: string | undefined,
+  arch: Architecture,
+  gpu: GpuMemoryTarget,
+): string {
   const bf16 = gpu.vendor === "amd" || majorCapability(gpu) >= 8;
   const wanted = !requested || requested === "auto" ? (arch.dtype ?? "bfloat16") : requested;
-  const normalized = wanted === "float" || wanted === "float32" ? (requested === "float32" ? "float32" : "bfloat16") : wanted;
+  const normalized =
+    wanted === "float" || wanted === "float32" ? (requested === "float32" ? "float32" : "bfloat16") : wanted;
   if (normalized === "bfloat16" && !bf16) return "float16";
   return normalized;
 }

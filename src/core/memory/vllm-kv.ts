@@ -1,5 +1,5 @@
-import type { Architecture, AttentionKind, LayerSpec } from "../model/architecture.js";
 import type { VllmSpec } from "../engines/vllm-spec.js";
+import type { Architecture, AttentionKind, LayerSpec } from "../model/architecture.js";
 import { kvHeadsPerRank } from "./vllm-weights.js";
 
 /**
@@ -44,7 +44,12 @@ export interface KvLayout {
   paddingLayers: number;
 }
 
-function attentionBytesPerToken(arch: Architecture, kind: AttentionKind, tp: number, dtypeBytes: number): number {
+function attentionBytesPerToken(
+  arch: Architecture,
+  kind: AttentionKind,
+  tp: number,
+  dtypeBytes: number,
+): number {
   const a = arch.attention;
   if (kind === "mla" && a.mla) return (a.mla.kvLoraRank + a.mla.qkRopeHeadDim) * dtypeBytes; // latent, not split by TP
   if (kind === "linear" || kind === "cross") return 0;
@@ -104,7 +109,8 @@ export function buildKvLayout(input: KvLayoutInput): KvLayout {
     }
   }
   let bytesPerToken = 0;
-  for (const [kind, count] of counts) bytesPerToken += count * attentionBytesPerToken(arch, kind, tp, kvDtypeBytes);
+  for (const [kind, count] of counts)
+    bytesPerToken += count * attentionBytesPerToken(arch, kind, tp, kvDtypeBytes);
   return { pageBytes, blockSize, groupSize, groups, bytesPerToken, paddingLayers };
 }
 
@@ -124,7 +130,12 @@ export interface KvCapacityResult {
   maxConcurrency: number;
 }
 
-export function kvCapacity(layout: KvLayout, availableBytes: number, maxModelLen: number, spec: VllmSpec): KvCapacityResult {
+export function kvCapacity(
+  layout: KvLayout,
+  availableBytes: number,
+  maxModelLen: number,
+  spec: VllmSpec,
+): KvCapacityResult {
   if (layout.groupSize === 0 || layout.pageBytes === 0) return { numBlocks: 1, tokens: 0, maxConcurrency: 0 };
   const numBlocks = Math.max(0, Math.floor(availableBytes / layout.pageBytes / layout.groupSize));
   const concurrencyNew = numBlocks / blocksPerRequest(layout, maxModelLen);
@@ -140,7 +151,8 @@ export function kvCapacity(layout: KvLayout, availableBytes: number, maxModelLen
       tokens = Math.floor(concurrencyNew * maxModelLen);
       break;
   }
-  const maxConcurrency = spec.concurrencyFormula === "tokens-over-len" ? tokens / maxModelLen : concurrencyNew;
+  const maxConcurrency =
+    spec.concurrencyFormula === "tokens-over-len" ? tokens / maxModelLen : concurrencyNew;
   return { numBlocks, tokens, maxConcurrency };
 }
 

@@ -52,7 +52,11 @@ export function layersPerStage(numLayers: number, pp: number): number[] {
  * newer (triton kernels), and the hidden size too on older GPUs (Marlin). Calibrated on gpt-oss
  * rows of data/calibration/vllm-memory.jsonl (H100 TP1, A100 TP4).
  */
-function paddedExpertDims(arch: Architecture, tp: number, costs: Costs): { hidden: number; intermediate: number } {
+function paddedExpertDims(
+  arch: Architecture,
+  tp: number,
+  costs: Costs,
+): { hidden: number; intermediate: number } {
   const moe = arch.moe;
   const perRank = (moe?.expertIntermediateSize ?? 0) / tp;
   if (arch.quantization?.method !== "mxfp4") return { hidden: arch.hiddenSize, intermediate: perRank };
@@ -78,7 +82,12 @@ function costsOf(input: WeightsInput): Costs {
   const q = input.arch.quantization;
   const mxfp4Marlin = (input.computeCapabilityMajor ?? 9) < 9;
   if (q) {
-    return { mxfp4Marlin, linear: q.appliesTo === "experts" ? plain : q.bytesPerWeight, experts: q.bytesPerWeight, plain };
+    return {
+      mxfp4Marlin,
+      linear: q.appliesTo === "experts" ? plain : q.bytesPerWeight,
+      experts: q.bytesPerWeight,
+      plain,
+    };
   }
   if (input.onlineQuantization === "fp8") return { mxfp4Marlin, linear: 1, experts: 1, plain };
   return { mxfp4Marlin, linear: plain, experts: plain, plain };
@@ -89,7 +98,7 @@ function layerBytes(arch: Architecture, layer: LayerSpec, tp: number, costs: Cos
   const h = arch.hiddenSize;
   const a = arch.attention;
   const normWidth = arch.norm.kind === "layer" ? 2 * h : h;
-  let replicated = arch.norm.perLayer * normWidth;
+  let replicated = arch.norm.perLayer * normWidth * costs.plain;
   let sharded = 0;
   if (layer.attention === "mla" && a.mla) {
     const m = a.mla;
@@ -108,7 +117,8 @@ function layerBytes(arch: Architecture, layer: LayerSpec, tp: number, costs: Cos
     const q = h * a.numHeads * a.headDim * (a.outputGate ? 2 : 1);
     const o = a.numHeads * a.vHeadDim * h;
     sharded += (q + o) * costs.linear;
-    sharded += (a.qkvBias ? a.numHeads * a.headDim : 0) * costs.plain + (a.sinks ? a.numHeads * costs.plain : 0);
+    sharded +=
+      (a.qkvBias ? a.numHeads * a.headDim : 0) * costs.plain + (a.sinks ? a.numHeads * costs.plain : 0);
     replicated += h * kvPerRank * (a.headDim + a.vHeadDim) * costs.linear;
     replicated += (a.qkvBias ? kvPerRank * (a.headDim + a.vHeadDim) : 0) * costs.plain;
     replicated += (a.outputBias ? h : 0) * costs.plain;
@@ -127,7 +137,9 @@ function mlpBytes(arch: Architecture, layer: LayerSpec, tp: number, costs: Costs
     const expertBias = moe.expertBias ? moe.numExperts * (2 * moe.expertIntermediateSize + h) : 0;
     const shared = moe.sharedIntermediateSize > 0 ? 3 * h * moe.sharedIntermediateSize : 0;
     const router =
-      h * moe.numExperts + (moe.routerBias ? moe.numExperts : 0) + (moe.routerCorrectionBias ? moe.numExperts : 0);
+      h * moe.numExperts +
+      (moe.routerBias ? moe.numExperts : 0) +
+      (moe.routerCorrectionBias ? moe.numExperts : 0);
     return (
       expertsPerRank +
       (expertBias * costs.plain + shared * costs.linear) / tp +
@@ -136,7 +148,7 @@ function mlpBytes(arch: Architecture, layer: LayerSpec, tp: number, costs: Costs
   }
   const dense = 3 * h * arch.intermediateSize;
   const bias = arch.mlpBias ? 2 * arch.intermediateSize : 0;
-  return ((dense * costs.linear + bias * costs.plain) / tp) + (arch.mlpBias ? h * costs.plain : 0);
+  return (dense * costs.linear + bias * costs.plain) / tp + (arch.mlpBias ? h * costs.plain : 0);
 }
 
 /** Weight bytes on the heaviest rank. */
@@ -150,7 +162,7 @@ export function estimateRankWeights(input: WeightsInput): RankWeights {
   const embeddings = vocabRows * h * costs.plain;
   const lmHead = arch.tieWordEmbeddings && pp === 1 ? 0 : vocabRows * h * costs.plain;
   const finalNorm = (arch.norm.kind === "layer" ? 2 * h : h) * costs.plain;
-  const vision = (arch.vision?.params ?? 0) * costs.plain / tp;
+  const vision = ((arch.vision?.params ?? 0) * costs.plain) / tp;
   const stages = layersPerStage(arch.numLayers, pp);
   let best: RankWeights | null = null;
   let start = 0;
@@ -168,7 +180,12 @@ export function estimateRankWeights(input: WeightsInput): RankWeights {
       best = {
         bytes,
         layersOnRank: count,
-        breakdown: { embeddings: stageEmbeddings, lmHead: stageHead, layers: layerTotal, vision: stageVision },
+        breakdown: {
+          embeddings: stageEmbeddings,
+          lmHead: stageHead,
+          layers: layerTotal,
+          vision: stageVision,
+        },
       };
     }
   }

@@ -65,7 +65,9 @@ export function estimateRoofline(input: RooflineInput): RooflineEstimate {
   const linkBytes = gpu.interconnect.bandwidthGBs * 1e9 * EFFICIENCY.link;
   const allReduceSec =
     tp > 1
-      ? 2 * arch.numLayers * (EFFICIENCY.allReduceLatencySec + (2 * batch * arch.hiddenSize * 2 * (tp - 1)) / tp / linkBytes)
+      ? 2 *
+        arch.numLayers *
+        (EFFICIENCY.allReduceLatencySec + (2 * batch * arch.hiddenSize * 2 * (tp - 1)) / tp / linkBytes)
       : 0;
   const stepSec = Math.max(memorySec, computeSec) + allReduceSec;
 
@@ -82,7 +84,9 @@ export function estimateRoofline(input: RooflineInput): RooflineEstimate {
     assumptions: [
       `batch of ${batch} concurrent requests (${workload.promptTokens} prompt + ${workload.genTokens} generated tokens)`,
       `${Math.round(EFFICIENCY.bandwidth * 100)}% of peak memory bandwidth, ${Math.round(EFFICIENCY.compute * 100)}% of peak ${input.fp8Compute ? "fp8" : "bf16"} compute in decode, ${Math.round(EFFICIENCY.prefill * 100)}% in prefill`,
-      tp > 1 ? `two all-reduces per layer over ${gpu.interconnect.type}` : "single GPU: no tensor-parallel communication",
+      tp > 1
+        ? `two all-reduces per layer over ${gpu.interconnect.type}`
+        : "single GPU: no tensor-parallel communication",
       "first-order roofline: not yet calibrated against published benchmarks",
     ],
   };

@@ -1,13 +1,15 @@
-import type { VllmSpec } from "../engines/vllm-spec.js";
+import { type LlamaCppSpec, selectLlamaCppSpec } from "../engines/llamacpp-spec.js";
+import { type SglangSpec, selectSglangSpec } from "../engines/sglang-spec.js";
 import { compareVersions, selectByVersion } from "../engines/version.js";
+import type { VllmSpec } from "../engines/vllm-spec.js";
 import type { GpuSpec } from "../gpu/gpu-spec.js";
 import { gpuTarget } from "../memory/gpu-target.js";
 import type { EngineName } from "../memory/types.js";
 import type { ModelDescription } from "../model/describe-model.js";
 import { estimateRoofline } from "../perf/roofline.js";
-import { renderCommandLine } from "../render/shell-quote.js";
 import { renderServeArgv } from "../render/serve-command.js";
-import { type ConfigContext, type EvaluatedConfig, evaluateConfig } from "./evaluate-config.js";
+import { renderCommandLine } from "../render/shell-quote.js";
+import { type ConfigContext, type EngineData, type EvaluatedConfig, evaluateConfig } from "./evaluate-config.js";
 import { chooseSettings, findFixes, recommend } from "./recommend.js";
 import type { Plan, UserEngineSettings, Workload } from "./types.js";
 import { validateSettings } from "./validate-settings.js";
@@ -29,15 +31,47 @@ export interface PlanInputs {
   engine: EngineName;
   /** Requested engine release; null = the newest modelled. */
   engineVersion: string | null;
-  vllmSpecs: readonly VllmSpec[];
+  engineSpecs: EngineSpecs;
+  /** GGUF tensors when the model came as a GGUF file. */
+  ggufTensors?: ReadonlyArray<{ name: string; shape: readonly number[]; ggmlType: string }>;
   user: UserEngineSettings;
   workload: Workload;
+}
+
+export interface EngineSpecs {
+  vllm: readonly VllmSpec[];
+  sglang: readonly SglangSpec[];
+  llamacpp: readonly LlamaCppSpec[];
 }
 
 /** The newest release the data describes (an entry's `through`, else its `from`). */
 export function newestRelease(specs: readonly VllmSpec[]): string {
   const releases = specs.map((spec) => spec.through ?? spec.from).sort(compareVersions);
   return releases.at(-1) ?? "0.0.0";
+}
+
+/** The lower bound of the open-ended range (">=0.5.9"): the newest release SGLang / llama.cpp data describes. */
+function newestOpenRange(specs: ReadonlyArray<{ versions: string }>): string {
+  const open = specs.find((spec) => !spec.versions.includes("<"));
+  return open?.versions.replace(/^>=\s*/, "").trim() ?? "unknown";
+}
+
+/** The engine data that applies to the requested (or newest) release. */
+export function resolveEngineData(engine: EngineName, version: string | null, specs: EngineSpecs): { data: EngineData; version: string } {
+  switch (engine) {
+    case "vllm": {
+      const v = version ?? newestRelease(specs.vllm);
+      return { data: { engine, spec: selectByVersion(specs.vllm, v, "vLLM") }, version: v };
+    }
+    case "sglang": {
+      const v = version ?? newestOpenRange(specs.sglang);
+      return { data: { engine, spec: selectSglangSpec(specs.sglang, v) }, version: v };
+    }
+    case "llamacpp": {
+      const v = version ?? newestOpenRange(specs.llamacpp);
+      return { data: { engine, spec: selectLlamaCppSpec(specs.llamacpp, v) }, version: v };
+    }
+  }
 }
 
 const TRADEOFF_LENGTHS = [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576];
@@ -47,27 +81,34 @@ export function buildPlan(inputs: PlanInputs): Plan {
   const { model } = inputs;
   const arch = model.architecture;
   validateSettings(arch, inputs.user, inputs.gpuCount);
-  const engineVersion = inputs.engineVersion ?? newestRelease(inputs.vllmSpecs);
-  const spec = selectByVersion(inputs.vllmSpecs, engineVersion, "vLLM");
+  const { data, version: engineVersion } = resolveEngineData(inputs.engine, inputs.engineVersion, inputs.engineSpecs);
   const ctx: ConfigContext = {
     arch,
     gpu: inputs.gpu,
     target: gpuTarget(inputs.gpu, { totalGiB: inputs.totalGiB ?? null, freeBytes: inputs.freeBytes ?? null }),
-    spec,
+    engine: data,
     engineVersion,
+    weightBytesTotal: model.weightBytes,
+    gpuCount: inputs.gpuCount,
+    ...(inputs.ggufTensors ? { ggufTensors: inputs.ggufTensors } : {}),
   };
   const chosen = chooseSettings(ctx, inputs);
   const final: EvaluatedConfig = evaluateConfig(ctx, chosen.settings);
-  const replicas = Math.max(1, Math.floor(inputs.gpuCount / (final.args.tensorParallelSize * final.args.pipelineParallelSize)));
+  const replicas = Math.max(
+    1,
+    Math.floor(inputs.gpuCount / (final.args.tensorParallelSize * final.args.pipelineParallelSize)),
+  );
   const fixes = final.fits ? [] : findFixes(ctx, chosen.settings, inputs);
   const recommendations = [...chosen.recommendations, ...recommend(ctx, final, inputs)];
 
   const reasons: string[] = [];
   const m = final.memory;
   if (final.fits) {
-    reasons.push(
-      `fits: ${round2(m.perRank.weights)} GiB of weights and ${round2(m.perRank.kvCache)} GiB of KV cache per GPU; ${m.kv.tokens.toLocaleString("en-US")} tokens of KV, ${m.kv.maxConcurrency.toFixed(2)} requests of ${final.args.maxModelLen.toLocaleString("en-US")} tokens at once`,
-    );
+    const capacity =
+      inputs.engine === "llamacpp"
+        ? `${final.args.maxNumSeqs} slots of ${Math.floor(m.kv.tokens / Math.max(1, final.args.maxNumSeqs)).toLocaleString("en-US")} tokens (-c ${m.kv.tokens.toLocaleString("en-US")} shared by --parallel ${final.args.maxNumSeqs})`
+        : `${m.kv.tokens.toLocaleString("en-US")} tokens of KV, ${m.kv.maxConcurrency.toFixed(2)} requests of ${final.args.maxModelLen.toLocaleString("en-US")} tokens at once`;
+    reasons.push(`fits: ${round2(m.perRank.weights)} GiB of weights and ${round2(m.perRank.kvCache)} GiB of KV cache per GPU; ${capacity}`);
   } else {
     for (const failure of m.failures) reasons.push(`does not fit: ${failure.message}`);
     for (const fix of fixes) reasons.push(`fix: ${fix}`);
@@ -77,7 +118,11 @@ export function buildPlan(inputs: PlanInputs): Plan {
     .concat([arch.maxContext ?? final.args.maxModelLen])
     .map((len) => {
       const candidate = evaluateConfig(ctx, { ...chosen.settings, maxModelLen: len });
-      return { maxModelLen: len, maxConcurrency: Math.round(candidate.memory.kv.maxConcurrency * 100) / 100, fits: candidate.fits };
+      return {
+        maxModelLen: len,
+        maxConcurrency: Math.round(candidate.memory.kv.maxConcurrency * 100) / 100,
+        fits: candidate.fits,
+      };
     });
 
   const roofline = estimateRoofline({
@@ -113,11 +158,23 @@ export function buildPlan(inputs: PlanInputs): Plan {
   });
 
   const warnings = [...model.warnings];
-  if (replicas > 1) warnings.push(`${inputs.gpuCount} GPUs hold ${replicas} replicas of TP=${final.args.tensorParallelSize}: run one engine per replica behind a load balancer`);
+  if (inputs.engine === "llamacpp" && !inputs.ggufTensors) {
+    warnings.push(
+      `llama.cpp serves GGUF files: ${inputs.modelId} is sized at its checkpoint dtype; a quantized GGUF (e.g. Q4_K_M, about 4.8 bits per weight) needs roughly a third of the weight memory — plan the .gguf file itself for exact figures`,
+    );
+  }
+  if (replicas > 1)
+    warnings.push(
+      `${inputs.gpuCount} GPUs hold ${replicas} replicas of TP=${final.args.tensorParallelSize}: run one engine per replica behind a load balancer`,
+    );
   return {
     fits: final.fits,
     reasons,
-    model: { id: inputs.modelId, architecture: arch, params: { total: model.params.total, active: model.params.active } },
+    model: {
+      id: inputs.modelId,
+      architecture: arch,
+      params: { total: model.params.total, active: model.params.active },
+    },
     hardware: {
       gpu: inputs.gpu.name,
       gpuId: inputs.gpu.id,

@@ -3,7 +3,7 @@ import type { VllmSpec } from "../engines/vllm-spec.js";
 import type { GpuSpec } from "../gpu/gpu-spec.js";
 import { gpuTarget } from "../memory/gpu-target.js";
 import type { Architecture } from "../model/architecture.js";
-import { evaluateConfig } from "./evaluate-config.js";
+import { type ConfigContext, evaluateConfig } from "./evaluate-config.js";
 import type { UserEngineSettings } from "./types.js";
 import { validTensorParallelSizes } from "./validate-settings.js";
 
@@ -55,7 +55,15 @@ export function fitAcrossCatalog(inputs: FitInputs): FitRow[] {
   for (const gpu of inputs.gpus) {
     const precisions: FitPrecision[] = ["native"];
     if (gpu.fp8 && !inputs.arch.quantization) precisions.push("fp8", "fp8+fp8kv");
-    const ctx = { arch: inputs.arch, gpu, target: gpuTarget(gpu), spec, engineVersion: inputs.engineVersion };
+    const ctx: ConfigContext = {
+      arch: inputs.arch,
+      gpu,
+      target: gpuTarget(gpu),
+      engine: { engine: "vllm", spec },
+      engineVersion: inputs.engineVersion,
+      weightBytesTotal: 0,
+      gpuCount: 8,
+    };
     for (const precision of precisions) {
       for (const tp of sizes) {
         const settings: UserEngineSettings = {

@@ -1,6 +1,6 @@
-import type { EvaluatedConfig, ConfigContext } from "./evaluate-config.js";
-import { evaluateConfig } from "./evaluate-config.js";
 import type { PlanInputs } from "./build-plan.js";
+import type { ConfigContext, EvaluatedConfig } from "./evaluate-config.js";
+import { evaluateConfig } from "./evaluate-config.js";
 import type { Recommendation, UserEngineSettings } from "./types.js";
 import { validTensorParallelSizes } from "./validate-settings.js";
 
@@ -29,13 +29,16 @@ function workloadTokens(inputs: PlanInputs): number {
  * workload (pipeline stages across nodes when one node is not enough), and the largest context
  * that fits when the model's maximum does not.
  */
-export function chooseSettings(ctx: ConfigContext, inputs: PlanInputs): { settings: UserEngineSettings; recommendations: Recommendation[] } {
+export function chooseSettings(
+  ctx: ConfigContext,
+  inputs: PlanInputs,
+): { settings: UserEngineSettings; recommendations: Recommendation[] } {
   const settings: UserEngineSettings = { ...inputs.user };
   const recommendations: Recommendation[] = [];
   const total = ctx.target.totalBytes;
   const free = ctx.target.freeBytes;
-  if (settings.gpuMemoryUtilization === undefined && free !== null) {
-    const defaultUtil = ctx.spec.defaultGpuMemoryUtilization;
+  if (settings.gpuMemoryUtilization === undefined && free !== null && ctx.engine.engine === "vllm") {
+    const defaultUtil = ctx.engine.spec.defaultGpuMemoryUtilization;
     if (defaultUtil * total > free) {
       const util = Math.floor((free / total) * 100 - 1) / 100;
       settings.gpuMemoryUtilization = util;
@@ -49,7 +52,10 @@ export function chooseSettings(ctx: ConfigContext, inputs: PlanInputs): { settin
   if (settings.tensorParallelSize === undefined) {
     const perNode = Math.min(inputs.gpusPerNode, inputs.gpuCount);
     const sizes = validTensorParallelSizes(ctx.arch, perNode);
-    const tries = sizes.map((tp) => ({ tp, result: evaluateConfig(ctx, { ...settings, tensorParallelSize: tp }) }));
+    const tries = sizes.map((tp) => ({
+      tp,
+      result: evaluateConfig(ctx, { ...settings, tensorParallelSize: tp }),
+    }));
     const serving = tries.find((t) => t.result.fits);
     const enough = tries.find((t) => t.result.fits && t.result.memory.kv.tokens >= workloadTokens(inputs));
     const pick = enough ?? serving;
@@ -122,7 +128,10 @@ export function findFixes(ctx: ConfigContext, settings: UserEngineSettings, inpu
   for (const size of larger) {
     const result = evaluateConfig(ctx, { ...settings, tensorParallelSize: size });
     if (result.fits) {
-      const more = size * base.args.pipelineParallelSize > inputs.gpuCount ? ` (needs ${size * base.args.pipelineParallelSize} GPUs)` : "";
+      const more =
+        size * base.args.pipelineParallelSize > inputs.gpuCount
+          ? ` (needs ${size * base.args.pipelineParallelSize} GPUs)`
+          : "";
       fixes.push(`--tensor-parallel-size ${size}${more} fits with ${describe(result)}`);
       break;
     }
@@ -135,15 +144,18 @@ export function findFixes(ctx: ConfigContext, settings: UserEngineSettings, inpu
   }
   if (ctx.gpu.fp8 && !base.args.kvCacheDtype.startsWith("fp8")) {
     const result = evaluateConfig(ctx, { ...settings, kvCacheDtype: "fp8" });
-    if (result.fits) fixes.push(`--kv-cache-dtype fp8 halves the KV bytes per token and fits with ${describe(result)}`);
+    if (result.fits)
+      fixes.push(`--kv-cache-dtype fp8 halves the KV bytes per token and fits with ${describe(result)}`);
   }
-  if (ctx.gpu.fp8 && !ctx.arch.quantization && base.args.quantization === null) {
+  if (ctx.engine.engine === "vllm" && ctx.gpu.fp8 && !ctx.arch.quantization && base.args.quantization === null) {
     const result = evaluateConfig(ctx, { ...settings, quantization: "fp8" });
     if (result.fits) {
-      fixes.push(`--quantization fp8 (online, weights ${gib(result.memory.perRank.weights)} per GPU) fits with ${describe(result)}`);
+      fixes.push(
+        `--quantization fp8 (online, weights ${gib(result.memory.perRank.weights)} per GPU) fits with ${describe(result)}`,
+      );
     }
   }
-  if (base.args.gpuMemoryUtilization < 0.95 && ctx.target.freeBytes === null) {
+  if (ctx.engine.engine === "vllm" && base.args.gpuMemoryUtilization < 0.95 && ctx.target.freeBytes === null) {
     const result = evaluateConfig(ctx, { ...settings, gpuMemoryUtilization: 0.95 });
     if (result.fits) fixes.push(`--gpu-memory-utilization 0.95 fits with ${describe(result)}`);
   }
@@ -157,7 +169,12 @@ export function recommend(ctx: ConfigContext, final: EvaluatedConfig, inputs: Pl
   const want = target(inputs);
   const kv = final.memory.kv;
   if (kv.tokens < workloadTokens(inputs) && ctx.gpu.fp8 && !final.args.kvCacheDtype.startsWith("fp8")) {
-    const fp8 = evaluateConfig(ctx, { ...inputs.user, tensorParallelSize: final.args.tensorParallelSize, maxModelLen: final.args.maxModelLen, kvCacheDtype: "fp8" });
+    const fp8 = evaluateConfig(ctx, {
+      ...inputs.user,
+      tensorParallelSize: final.args.tensorParallelSize,
+      maxModelLen: final.args.maxModelLen,
+      kvCacheDtype: "fp8",
+    });
     if (fp8.fits) {
       out.push({
         setting: "kvCacheDtype",
@@ -167,9 +184,17 @@ export function recommend(ctx: ConfigContext, final: EvaluatedConfig, inputs: Pl
     }
   }
   const workloadLen = inputs.workload.promptTokens + inputs.workload.genTokens;
-  if (final.args.maxModelLen > 4 * workloadLen && kv.maxConcurrency < want && inputs.user.maxModelLen === undefined) {
+  if (
+    final.args.maxModelLen > 4 * workloadLen &&
+    kv.maxConcurrency < want &&
+    inputs.user.maxModelLen === undefined
+  ) {
     const len = tidyLength(Math.max(workloadLen * 2, 4096));
-    const shorter = evaluateConfig(ctx, { ...inputs.user, tensorParallelSize: final.args.tensorParallelSize, maxModelLen: len });
+    const shorter = evaluateConfig(ctx, {
+      ...inputs.user,
+      tensorParallelSize: final.args.tensorParallelSize,
+      maxModelLen: len,
+    });
     if (shorter.fits) {
       out.push({
         setting: "maxModelLen",
@@ -193,7 +218,7 @@ export function recommend(ctx: ConfigContext, final: EvaluatedConfig, inputs: Pl
       why: `throughput mode: the KV cache holds ${byKv} requests of ${tokens(perRequest)} tokens, more than max_num_seqs ${final.args.maxNumSeqs} lets run`,
     });
   }
-  if (inputs.workload.promptTokens >= 1024) {
+  if (inputs.workload.promptTokens >= 1024 && ctx.engine.engine === "vllm") {
     out.push({
       setting: "enablePrefixCaching",
       value: true,

@@ -25,13 +25,24 @@ const KV_DTYPES: Readonly<Record<string, string>> = {
 };
 
 /** Quantization methods the planner can model; checkpoint methods must match the checkpoint. */
-export const QUANTIZATIONS = ["none", "fp8", "awq", "gptq", "compressed-tensors", "mxfp4", "bitsandbytes"] as const;
+export const QUANTIZATIONS = [
+  "none",
+  "fp8",
+  "awq",
+  "gptq",
+  "compressed-tensors",
+  "mxfp4",
+  "bitsandbytes",
+] as const;
 
 function normalize(table: Readonly<Record<string, string>>, value: string, flag: string): string {
   const found = table[value.trim().toLowerCase()];
   if (!found) {
     const valid = [...new Set(Object.keys(table))].join(", ");
-    throw new ServepilotError("INVALID_ARGUMENT", `${flag} must be one of ${valid}; got ${JSON.stringify(value)}`);
+    throw new ServepilotError(
+      "INVALID_ARGUMENT",
+      `${flag} must be one of ${valid}; got ${JSON.stringify(value)}`,
+    );
   }
   return found;
 }
@@ -50,14 +61,24 @@ export function normalizeKvCacheDtype(value: string): string {
  * `--quantization`: "none" clears it; "fp8" is online FP8 for an unquantized checkpoint (or the
  * checkpoint's own fp8); any other method must be the checkpoint's.
  */
-export function normalizeQuantization(value: string, checkpointMethod: string | null, modelId: string): string | null {
+export function normalizeQuantization(
+  value: string,
+  checkpointMethod: string | null,
+  modelId: string,
+): string | null {
   const method = value.trim().toLowerCase();
   if (!(QUANTIZATIONS as readonly string[]).includes(method)) {
-    throw new ServepilotError("INVALID_ARGUMENT", `--quantization must be one of ${QUANTIZATIONS.join(", ")}; got ${JSON.stringify(value)}`);
+    throw new ServepilotError(
+      "INVALID_ARGUMENT",
+      `--quantization must be one of ${QUANTIZATIONS.join(", ")}; got ${JSON.stringify(value)}`,
+    );
   }
   if (method === "none") {
     if (checkpointMethod) {
-      throw new ServepilotError("INVALID_ARGUMENT", `--quantization none: ${modelId} is a ${checkpointMethod} checkpoint; its weights are quantized`);
+      throw new ServepilotError(
+        "INVALID_ARGUMENT",
+        `--quantization none: ${modelId} is a ${checkpointMethod} checkpoint; its weights are quantized`,
+      );
     }
     return null;
   }
@@ -74,7 +95,9 @@ export function normalizeQuantization(value: string, checkpointMethod: string | 
     throw new ServepilotError(
       "INVALID_ARGUMENT",
       `--quantization ${method} needs a ${method} checkpoint; ${modelId} is not quantized`,
-      { hint: "pick a pre-quantized repo (e.g. an -AWQ or -GPTQ one), or use --quantization fp8 for online FP8" },
+      {
+        hint: "pick a pre-quantized repo (e.g. an -AWQ or -GPTQ one), or use --quantization fp8 for online FP8",
+      },
     );
   }
   return "fp8";

@@ -1,5 +1,5 @@
-import type { Architecture } from "../model/architecture.js";
 import type { EngineName } from "../memory/types.js";
+import type { Architecture } from "../model/architecture.js";
 
 export type BatchingMode = "latency" | "throughput" | "balanced";
 
@@ -43,7 +43,14 @@ export interface Plan {
   fits: boolean;
   reasons: string[];
   model: { id: string; architecture: Architecture; params: { total: number; active: number } };
-  hardware: { gpu: string; gpuId: string; count: number; memoryPerGpuGiB: number; nodes: number; gpusPerNode: number };
+  hardware: {
+    gpu: string;
+    gpuId: string;
+    count: number;
+    memoryPerGpuGiB: number;
+    nodes: number;
+    gpusPerNode: number;
+  };
   config: {
     engine: EngineName;
     engineVersion: string;
@@ -71,7 +78,13 @@ export interface Plan {
       kvCacheGiB: number;
     };
   };
-  kvCache: { tokens: number; maxConcurrency: number; bytesPerTokenPerGpu: number; blockSize: number; numBlocks: number };
+  kvCache: {
+    tokens: number;
+    maxConcurrency: number;
+    bytesPerTokenPerGpu: number;
+    blockSize: number;
+    numBlocks: number;
+  };
   performance: {
     ttftMs: Range;
     tpotMs: Range;

@@ -25,7 +25,8 @@ export function validTensorParallelSizes(arch: Architecture, maxSize: number): n
  */
 export function validateSettings(arch: Architecture, user: UserEngineSettings, gpuCount: number): void {
   const positive = (value: number | undefined, flag: string) => {
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) fail(`${flag} must be a positive integer, got ${value}`);
+    if (value !== undefined && (!Number.isInteger(value) || value < 1))
+      fail(`${flag} must be a positive integer, got ${value}`);
   };
   positive(user.tensorParallelSize, "--tensor-parallel-size");
   positive(user.pipelineParallelSize, "--pipeline-parallel-size");
@@ -53,5 +54,6 @@ export function validateSettings(arch: Architecture, user: UserEngineSettings, g
       );
     }
   }
-  if (pp > arch.numLayers) fail(`--pipeline-parallel-size ${pp} exceeds the model's ${arch.numLayers} layers`);
+  if (pp > arch.numLayers)
+    fail(`--pipeline-parallel-size ${pp} exceeds the model's ${arch.numLayers} layers`);
 }

@@ -16,7 +16,12 @@ export interface ServeConfig {
   blockSize: number;
   enforceEager: boolean;
   /** Engine defaults for this version: flags equal to them are left out. */
-  defaults: { gpuMemoryUtilization: number; maxNumSeqs: number; maxNumBatchedTokens: number; blockSize: number };
+  defaults: {
+    gpuMemoryUtilization: number;
+    maxNumSeqs: number;
+    maxNumBatchedTokens: number;
+    blockSize: number;
+  };
   port?: number;
 }
 
@@ -63,15 +68,27 @@ function renderSglang(c: ServeConfig): string[] {
   argv.push("--context-length", String(c.maxModelLen));
   if (c.dtype !== "auto") argv.push("--dtype", c.dtype);
   if (c.onlineQuantization) argv.push("--quantization", c.onlineQuantization);
-  if (c.kvCacheDtype !== "auto") argv.push("--kv-cache-dtype", c.kvCacheDtype.startsWith("fp8") ? "fp8_e4m3" : c.kvCacheDtype);
-  if (c.maxNumSeqs !== c.defaults.maxNumSeqs) argv.push("--max-running-requests", String(c.maxNumSeqs));
+  if (c.kvCacheDtype !== "auto")
+    argv.push("--kv-cache-dtype", c.kvCacheDtype.startsWith("fp8") ? "fp8_e4m3" : c.kvCacheDtype);
+  if (c.maxNumSeqs > 0 && c.maxNumSeqs !== c.defaults.maxNumSeqs) argv.push("--max-running-requests", String(c.maxNumSeqs));
   if (c.port !== undefined) argv.push("--port", String(c.port));
   return argv;
 }
 
 function renderLlamaCpp(c: ServeConfig): string[] {
-  const argv = ["llama-server", "-m", c.model, "-c", String(c.maxModelLen), "-ngl", "999", "--parallel", String(c.maxNumSeqs)];
-  if (c.kvCacheDtype !== "auto" && c.kvCacheDtype !== "f16") argv.push("--cache-type-k", c.kvCacheDtype, "--cache-type-v", c.kvCacheDtype);
+  const argv = [
+    "llama-server",
+    "-m",
+    c.model,
+    "-c",
+    String(c.maxModelLen),
+    "-ngl",
+    "999",
+    "--parallel",
+    String(c.maxNumSeqs),
+  ];
+  if (c.kvCacheDtype !== "auto" && c.kvCacheDtype !== "f16")
+    argv.push("--cache-type-k", c.kvCacheDtype, "--cache-type-v", c.kvCacheDtype);
   if (c.port !== undefined) argv.push("--port", String(c.port));
   return argv;
 }
