@@ -12,6 +12,8 @@ const CASES = [
   ["--version"],
   ["inspect", "Qwen/Qwen3-8B", "--json", "--offline"],
   ["inspect", "deepseek-ai/DeepSeek-V3", "--json", "--offline"],
+  ["plan", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H100", "--json", "--offline"],
+  ["fit", "meta-llama/Llama-3.3-70B-Instruct", "--json", "--offline"],
   ["models", "--json"],
   ["gpus", "--json"],
 ];

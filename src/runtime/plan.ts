@@ -8,7 +8,6 @@ import { normalizeDtype, normalizeKvCacheDtype, normalizeQuantization } from "..
 import type { BatchingMode, Plan, UserEngineSettings } from "../core/plan/types.js";
 import { loadEngineCatalog } from "./catalog/engine-catalog.js";
 import { loadGpuCatalog } from "./catalog/gpu-catalog.js";
-import { detectGpus } from "./hardware/index.js";
 import { loadModel } from "./load-model.js";
 
 /** What a user asks the planner (CLI flags, a profile, or a library call). Everything but `model` is optional. */
@@ -84,6 +83,8 @@ async function resolveHardware(
       detected: false,
     };
   }
+  // detection (and execa) is loaded only when no GPU is named
+  const { detectGpus } = await import("./hardware/index.js");
   const detection = await detectGpus(env ? { env } : {});
   const first = detection.gpus[0];
   if (!first) {

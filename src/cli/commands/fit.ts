@@ -12,10 +12,10 @@ interface FitFlags {
 }
 
 async function runFit(ctx: CommandContext, model: string, flags: FitFlags): Promise<CommandResult> {
-  const { fit } = await import("../../runtime/fit.js");
+  const { fit: fitModel } = await import("../../runtime/fit.js");
   const { resolveDataDir } = await import("../../runtime/paths.js");
   const { renderFit } = await import("../render/fit.js");
-  const result = await fit(
+  const result = await fitModel(
     {
       model,
       ...(flags.maxModelLen !== undefined ? { maxModelLen: flags.maxModelLen } : {}),

@@ -1,6 +1,4 @@
 import { z } from "zod";
-import { ServepilotError } from "../errors.js";
-import { inVersionRange } from "./sglang-spec.js";
 
 /**
  * One entry of data/engines/llamacpp.yaml: the llama.cpp (`llama-server`) defaults and constants that
@@ -65,28 +63,4 @@ export const LlamaCppSpecSchema = z
 export type LlamaCppSpecInput = z.input<typeof LlamaCppSpecSchema>;
 export type LlamaCppSpec = z.output<typeof LlamaCppSpecSchema>;
 
-/** Build number of a llama.cpp release tag: "b7475" -> 7475 (what `llama-server --version` prints as "version: 7475"). */
-export function parseLlamaCppBuild(text: string): number {
-  const match = /^b?(\d+)$/.exec(text.trim());
-  if (!match) {
-    throw new ServepilotError(
-      "INVALID_ARGUMENT",
-      `--engine-version must be a llama.cpp build like b7475, got ${JSON.stringify(text)}`,
-    );
-  }
-  return Number(match[1]);
-}
-
-/** The entry whose `versions` range holds a llama.cpp build ("b7475" or "7475"). */
-export function selectLlamaCppSpec(specs: readonly LlamaCppSpec[], build: string): LlamaCppSpec {
-  const compare = (a: string, b: string) => parseLlamaCppBuild(a) - parseLlamaCppBuild(b);
-  parseLlamaCppBuild(build);
-  const found = specs.find((s) => inVersionRange(s.versions, build, compare));
-  if (!found) {
-    throw new ServepilotError(
-      "INVALID_ARGUMENT",
-      `--engine-version ${build}: servepilot has no llama.cpp memory data for it (covered: ${specs.map((s) => s.versions).join(", ")})`,
-    );
-  }
-  return found;
-}
+export { parseLlamaCppBuild, selectLlamaCppSpec } from "./select-release.js";

@@ -1,6 +1,4 @@
 import { z } from "zod";
-import { ServepilotError } from "../errors.js";
-import { compareVersions } from "./version.js";
 
 /**
  * One entry of data/engines/sglang.yaml: the SGLang defaults and constants that the memory model
@@ -165,42 +163,4 @@ export type SglangSpecInput = z.input<typeof SglangSpecSchema>;
 export type SglangSpec = z.output<typeof SglangSpecSchema>;
 export type SglangMemFractionRule = SglangSpec["memFractionStatic"];
 
-/** Whether `version` satisfies a range of space-separated comparators (">=0.5.3 <0.5.9"). */
-export function inVersionRange(
-  range: string,
-  version: string,
-  compare: (a: string, b: string) => number,
-): boolean {
-  return range
-    .trim()
-    .split(/\s+/)
-    .every((term) => {
-      const match = /^(>=|<=|>|<|=)?(.+)$/.exec(term);
-      if (!match?.[2]) return false;
-      const diff = compare(version, match[2]);
-      switch (match[1]) {
-        case ">=":
-          return diff >= 0;
-        case ">":
-          return diff > 0;
-        case "<=":
-          return diff <= 0;
-        case "<":
-          return diff < 0;
-        default:
-          return diff === 0;
-      }
-    });
-}
-
-/** The entry whose `versions` range holds an SGLang release ("0.5.4", "v0.5.6.post2"). */
-export function selectSglangSpec(specs: readonly SglangSpec[], version: string): SglangSpec {
-  const found = specs.find((s) => inVersionRange(s.versions, version, compareVersions));
-  if (!found) {
-    throw new ServepilotError(
-      "INVALID_ARGUMENT",
-      `--engine-version ${version}: servepilot has no SGLang memory data for it (covered: ${specs.map((s) => s.versions).join(", ")})`,
-    );
-  }
-  return found;
-}
+export { inVersionRange, selectSglangSpec } from "./select-release.js";

@@ -1,5 +1,6 @@
-import { type LlamaCppSpec, selectLlamaCppSpec } from "../engines/llamacpp-spec.js";
-import { type SglangSpec, selectSglangSpec } from "../engines/sglang-spec.js";
+import type { LlamaCppSpec } from "../engines/llamacpp-spec.js";
+import { selectLlamaCppSpec, selectSglangSpec } from "../engines/select-release.js";
+import type { SglangSpec } from "../engines/sglang-spec.js";
 import { compareVersions, selectByVersion } from "../engines/version.js";
 import type { VllmSpec } from "../engines/vllm-spec.js";
 import type { GpuSpec } from "../gpu/gpu-spec.js";
@@ -9,7 +10,12 @@ import type { ModelDescription } from "../model/describe-model.js";
 import { estimateRoofline } from "../perf/roofline.js";
 import { renderServeArgv } from "../render/serve-command.js";
 import { renderCommandLine } from "../render/shell-quote.js";
-import { type ConfigContext, type EngineData, type EvaluatedConfig, evaluateConfig } from "./evaluate-config.js";
+import {
+  type ConfigContext,
+  type EngineData,
+  type EvaluatedConfig,
+  evaluateConfig,
+} from "./evaluate-config.js";
 import { chooseSettings, findFixes, recommend } from "./recommend.js";
 import type { Plan, UserEngineSettings, Workload } from "./types.js";
 import { validateSettings } from "./validate-settings.js";
@@ -57,7 +63,11 @@ function newestOpenRange(specs: ReadonlyArray<{ versions: string }>): string {
 }
 
 /** The engine data that applies to the requested (or newest) release. */
-export function resolveEngineData(engine: EngineName, version: string | null, specs: EngineSpecs): { data: EngineData; version: string } {
+export function resolveEngineData(
+  engine: EngineName,
+  version: string | null,
+  specs: EngineSpecs,
+): { data: EngineData; version: string } {
   switch (engine) {
     case "vllm": {
       const v = version ?? newestRelease(specs.vllm);
@@ -81,7 +91,11 @@ export function buildPlan(inputs: PlanInputs): Plan {
   const { model } = inputs;
   const arch = model.architecture;
   validateSettings(arch, inputs.user, inputs.gpuCount);
-  const { data, version: engineVersion } = resolveEngineData(inputs.engine, inputs.engineVersion, inputs.engineSpecs);
+  const { data, version: engineVersion } = resolveEngineData(
+    inputs.engine,
+    inputs.engineVersion,
+    inputs.engineSpecs,
+  );
   const ctx: ConfigContext = {
     arch,
     gpu: inputs.gpu,
@@ -108,7 +122,9 @@ export function buildPlan(inputs: PlanInputs): Plan {
       inputs.engine === "llamacpp"
         ? `${final.args.maxNumSeqs} slots of ${Math.floor(m.kv.tokens / Math.max(1, final.args.maxNumSeqs)).toLocaleString("en-US")} tokens (-c ${m.kv.tokens.toLocaleString("en-US")} shared by --parallel ${final.args.maxNumSeqs})`
         : `${m.kv.tokens.toLocaleString("en-US")} tokens of KV, ${m.kv.maxConcurrency.toFixed(2)} requests of ${final.args.maxModelLen.toLocaleString("en-US")} tokens at once`;
-    reasons.push(`fits: ${round2(m.perRank.weights)} GiB of weights and ${round2(m.perRank.kvCache)} GiB of KV cache per GPU; ${capacity}`);
+    reasons.push(
+      `fits: ${round2(m.perRank.weights)} GiB of weights and ${round2(m.perRank.kvCache)} GiB of KV cache per GPU; ${capacity}`,
+    );
   } else {
     for (const failure of m.failures) reasons.push(`does not fit: ${failure.message}`);
     for (const fix of fixes) reasons.push(`fix: ${fix}`);

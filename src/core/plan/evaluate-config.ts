@@ -3,7 +3,7 @@ import type { SglangSpec } from "../engines/sglang-spec.js";
 import type { VllmSpec } from "../engines/vllm-spec.js";
 import type { GpuSpec } from "../gpu/gpu-spec.js";
 import { planLlamaCppMemory } from "../memory/llamacpp.js";
-import { resolveSglangGpuDefaults, planSglangMemory } from "../memory/sglang.js";
+import { planSglangMemory, resolveSglangGpuDefaults } from "../memory/sglang.js";
 import type { GpuMemoryTarget, MemoryPlan, ResolvedEngineArgs } from "../memory/types.js";
 import { planVllmMemory } from "../memory/vllm.js";
 import { resolveDtype, resolveVllmArgs } from "../memory/vllm-args.js";
@@ -38,7 +38,9 @@ export interface EvaluatedConfig {
 /** SGLang's launch defaults: --mem-fraction-static from GPU memory and TP, chunked prefill, page size 1. */
 function resolveSglangArgs(ctx: ConfigContext, spec: SglangSpec, s: UserEngineSettings): ResolvedEngineArgs {
   const tp = s.tensorParallelSize ?? 1;
-  const smiGiB = ctx.gpu.memory.smiTotalMiB ? ctx.gpu.memory.smiTotalMiB / 1024 : ctx.target.totalBytes / 2 ** 30;
+  const smiGiB = ctx.gpu.memory.smiTotalMiB
+    ? ctx.gpu.memory.smiTotalMiB / 1024
+    : ctx.target.totalBytes / 2 ** 30;
   const defaults = resolveSglangGpuDefaults(spec, smiGiB, tp, {
     pipelineParallelSize: s.pipelineParallelSize ?? 1,
     mla: ctx.arch.attention.mla !== null,
@@ -85,8 +87,19 @@ export function evaluateConfig(ctx: ConfigContext, settings: UserEngineSettings)
   const data = ctx.engine;
   switch (data.engine) {
     case "vllm":
-      args = resolveVllmArgs(settings, { arch: ctx.arch, gpu: ctx.target, gpuName: ctx.gpu.name, spec: data.spec });
-      memory = planVllmMemory({ arch: ctx.arch, gpu: ctx.target, args, spec: data.spec, engineVersion: ctx.engineVersion });
+      args = resolveVllmArgs(settings, {
+        arch: ctx.arch,
+        gpu: ctx.target,
+        gpuName: ctx.gpu.name,
+        spec: data.spec,
+      });
+      memory = planVllmMemory({
+        arch: ctx.arch,
+        gpu: ctx.target,
+        args,
+        spec: data.spec,
+        engineVersion: ctx.engineVersion,
+      });
       break;
     case "sglang":
       args = resolveSglangArgs(ctx, data.spec, settings);

@@ -147,7 +147,12 @@ export function findFixes(ctx: ConfigContext, settings: UserEngineSettings, inpu
     if (result.fits)
       fixes.push(`--kv-cache-dtype fp8 halves the KV bytes per token and fits with ${describe(result)}`);
   }
-  if (ctx.engine.engine === "vllm" && ctx.gpu.fp8 && !ctx.arch.quantization && base.args.quantization === null) {
+  if (
+    ctx.engine.engine === "vllm" &&
+    ctx.gpu.fp8 &&
+    !ctx.arch.quantization &&
+    base.args.quantization === null
+  ) {
     const result = evaluateConfig(ctx, { ...settings, quantization: "fp8" });
     if (result.fits) {
       fixes.push(
@@ -155,7 +160,11 @@ export function findFixes(ctx: ConfigContext, settings: UserEngineSettings, inpu
       );
     }
   }
-  if (ctx.engine.engine === "vllm" && base.args.gpuMemoryUtilization < 0.95 && ctx.target.freeBytes === null) {
+  if (
+    ctx.engine.engine === "vllm" &&
+    base.args.gpuMemoryUtilization < 0.95 &&
+    ctx.target.freeBytes === null
+  ) {
     const result = evaluateConfig(ctx, { ...settings, gpuMemoryUtilization: 0.95 });
     if (result.fits) fixes.push(`--gpu-memory-utilization 0.95 fits with ${describe(result)}`);
   }

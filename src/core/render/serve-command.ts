@@ -70,7 +70,8 @@ function renderSglang(c: ServeConfig): string[] {
   if (c.onlineQuantization) argv.push("--quantization", c.onlineQuantization);
   if (c.kvCacheDtype !== "auto")
     argv.push("--kv-cache-dtype", c.kvCacheDtype.startsWith("fp8") ? "fp8_e4m3" : c.kvCacheDtype);
-  if (c.maxNumSeqs > 0 && c.maxNumSeqs !== c.defaults.maxNumSeqs) argv.push("--max-running-requests", String(c.maxNumSeqs));
+  if (c.maxNumSeqs > 0 && c.maxNumSeqs !== c.defaults.maxNumSeqs)
+    argv.push("--max-running-requests", String(c.maxNumSeqs));
   if (c.port !== undefined) argv.push("--port", String(c.port));
   return argv;
 }

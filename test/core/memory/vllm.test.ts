@@ -1,19 +1,26 @@
 import { readFileSync } from "node:fs";
-import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { type VllmSpec, VllmSpecSchema } from "../../../src/core/engines/vllm-spec.js";
+import { parse } from "yaml";
 import { selectByVersion } from "../../../src/core/engines/version.js";
+import { type VllmSpec, VllmSpecSchema } from "../../../src/core/engines/vllm-spec.js";
 import type { GpuMemoryTarget } from "../../../src/core/memory/types.js";
 import { planVllmMemory, vllmKvLayout } from "../../../src/core/memory/vllm.js";
 import { resolveVllmArgs, type VllmUserArgs } from "../../../src/core/memory/vllm-args.js";
 import { paddedVocab } from "../../../src/core/memory/vllm-weights.js";
 import { parseConfig } from "../../../src/core/model/parse-config.js";
 
-const SPECS: VllmSpec[] = (parse(readFileSync(new URL("../../../data/engines/vllm.yaml", import.meta.url), "utf8")) as unknown[]).map(
-  (entry) => VllmSpecSchema.parse(entry),
-);
+const SPECS: VllmSpec[] = (
+  parse(readFileSync(new URL("../../../data/engines/vllm.yaml", import.meta.url), "utf8")) as unknown[]
+).map((entry) => VllmSpecSchema.parse(entry));
 const GIB = 2 ** 30;
-const H100: GpuMemoryTarget = { vendor: "nvidia", totalBytes: 79.18 * GIB, freeBytes: null, computeCapability: "9.0", gfxTarget: null, fp8: true };
+const H100: GpuMemoryTarget = {
+  vendor: "nvidia",
+  totalBytes: 79.18 * GIB,
+  freeBytes: null,
+  computeCapability: "9.0",
+  gfxTarget: null,
+  fp8: true,
+};
 
 const LLAMA_8B = parseConfig({
   model_type: "llama",
@@ -27,7 +34,13 @@ const LLAMA_8B = parseConfig({
   torch_dtype: "bfloat16",
 }).architecture;
 
-function planFor(arch = LLAMA_8B, user: VllmUserArgs = {}, version = "0.11.0", gpu = H100, gpuName = "NVIDIA H100 80GB HBM3") {
+function planFor(
+  arch = LLAMA_8B,
+  user: VllmUserArgs = {},
+  version = "0.11.0",
+  gpu = H100,
+  gpuName = "NVIDIA H100 80GB HBM3",
+) {
   const spec = selectByVersion(SPECS, version, "vLLM");
   const args = resolveVllmArgs(user, { arch, gpu, gpuName, spec });
   return { plan: planVllmMemory({ arch, gpu, args, spec, engineVersion: version }), args, spec };
@@ -36,7 +49,12 @@ function planFor(arch = LLAMA_8B, user: VllmUserArgs = {}, version = "0.11.0", g
 describe("vLLM V1 memory model", () => {
   it("reproduces llm-d's Llama-3.1-8B H100 row: 79.18 x 0.9 - (weights + activation + non-torch)", () => {
     const { plan, args } = planFor(LLAMA_8B, { maxModelLen: 16000 });
-    expect(args).toMatchObject({ maxNumSeqs: 1024, maxNumBatchedTokens: 8192, blockSize: 16, gpuMemoryUtilization: 0.9 });
+    expect(args).toMatchObject({
+      maxNumSeqs: 1024,
+      maxNumBatchedTokens: 8192,
+      blockSize: 16,
+      gpuMemoryUtilization: 0.9,
+    });
     // 8,030,261,248 params x 2 bytes: vocab 128256 is already a multiple of 64
     expect(plan.perRank.weights).toBe(8_030_261_248 * 2);
     // 38.3 B x 1024 rows x 128256 vocab + 2 B x 8192 tokens x 4096 hidden
@@ -51,11 +69,18 @@ describe("vLLM V1 memory model", () => {
   });
 
   it("replicates KV heads when TP exceeds them and never splits MLA's latent", () => {
-    const tp16 = vllmKvLayout(LLAMA_8B, planFor(LLAMA_8B, { tensorParallelSize: 16 }).args, SPECS[0] as VllmSpec);
+    const tp16 = vllmKvLayout(
+      LLAMA_8B,
+      planFor(LLAMA_8B, { tensorParallelSize: 16 }).args,
+      SPECS[0] as VllmSpec,
+    );
     expect(tp16.bytesPerToken).toBe(32 * 1 * 256 * 2); // one replicated KV head per rank
     const dsv3 = parseConfig({ model_type: "deepseek_v3" }).architecture;
     for (const tp of [1, 8]) {
-      const { plan, args } = planFor(dsv3, { tensorParallelSize: tp, maxModelLen: 4096 }, "0.11.0", { ...H100, totalBytes: 1000 * GIB });
+      const { plan, args } = planFor(dsv3, { tensorParallelSize: tp, maxModelLen: 4096 }, "0.11.0", {
+        ...H100,
+        totalBytes: 1000 * GIB,
+      });
       expect(args.blockSize).toBe(64); // FlashMLA on Hopper
       expect(plan.kv.bytesPerTokenPerGpu).toBe(61 * 576 * 2);
     }
@@ -69,7 +94,12 @@ describe("vLLM V1 memory model", () => {
   });
 
   it("groups gpt-oss's sliding and full layers (2 groups of 12) and caps sliding requests at the window", () => {
-    const arch = parseConfig({ model_type: "gpt_oss", num_hidden_layers: 24, num_local_experts: 32, num_experts_per_tok: 4 }).architecture;
+    const arch = parseConfig({
+      model_type: "gpt_oss",
+      num_hidden_layers: 24,
+      num_local_experts: 32,
+      num_experts_per_tok: 4,
+    }).architecture;
     const { args, spec } = planFor(arch, { maxModelLen: 131072 });
     const layout = vllmKvLayout(arch, args, spec);
     expect(layout.groupSize).toBe(12);
@@ -82,7 +112,16 @@ describe("vLLM V1 memory model", () => {
   it("pads Gemma 3's 52 sliding / 10 full layers into 7 groups of 10", () => {
     const arch = parseConfig({
       model_type: "gemma3",
-      text_config: { model_type: "gemma3_text", hidden_size: 5376, intermediate_size: 21504, num_hidden_layers: 62, num_attention_heads: 32, num_key_value_heads: 16, head_dim: 128, sliding_window: 1024 },
+      text_config: {
+        model_type: "gemma3_text",
+        hidden_size: 5376,
+        intermediate_size: 21504,
+        num_hidden_layers: 62,
+        num_attention_heads: 32,
+        num_key_value_heads: 16,
+        head_dim: 128,
+        sliding_window: 1024,
+      },
     }).architecture;
     const { args, spec } = planFor(arch, { maxModelLen: 32768 });
     const layout = vllmKvLayout(arch, args, spec);
@@ -105,10 +144,16 @@ describe("vLLM V1 memory model", () => {
     const failure = tooLong.failures.find((f) => f.kind === "max-model-len-too-large");
     expect(failure?.message).toMatch(/estimated maximum model length is \d+/);
     const estimated = failure?.estimatedMaxModelLen as number;
-    expect(planFor(LLAMA_8B, { gpuMemoryUtilization: 0.3, maxModelLen: estimated }).plan.failures).toEqual([]);
-    expect(planFor(LLAMA_8B, { gpuMemoryUtilization: 0.3, maxModelLen: estimated + 16 }).plan.failures).toHaveLength(1);
+    expect(planFor(LLAMA_8B, { gpuMemoryUtilization: 0.3, maxModelLen: estimated }).plan.failures).toEqual(
+      [],
+    );
+    expect(
+      planFor(LLAMA_8B, { gpuMemoryUtilization: 0.3, maxModelLen: estimated + 16 }).plan.failures,
+    ).toHaveLength(1);
     const busy = planFor(LLAMA_8B, {}, "0.11.0", { ...H100, freeBytes: 60 * GIB }).plan;
-    expect(busy.failures[0]?.message).toMatch(/^Free memory on device \(60\.00\/79\.18 GiB\) on startup is less than desired GPU memory utilization \(0\.9, 71\.26 GiB\)/);
+    expect(busy.failures[0]?.message).toMatch(
+      /^Free memory on device \(60\.00\/79\.18 GiB\) on startup is less than desired GPU memory utilization \(0\.9, 71\.26 GiB\)/,
+    );
   });
 
   it("follows release changes: defaults, CUDA-graph accounting, token formula", () => {
@@ -141,6 +186,8 @@ describe("vLLM V1 memory model", () => {
   });
 
   it("refuses an engine release older than the data", () => {
-    expect(() => selectByVersion(SPECS, "0.6.0", "vLLM")).toThrow(/older than the oldest vLLM release servepilot models \(0\.8\.0\)/);
+    expect(() => selectByVersion(SPECS, "0.6.0", "vLLM")).toThrow(
+      /older than the oldest vLLM release servepilot models \(0\.8\.0\)/,
+    );
   });
 });
