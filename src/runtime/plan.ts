@@ -41,6 +41,14 @@ export interface PlanRequest {
   genTokens?: number;
   concurrency?: number;
   batchingMode?: BatchingMode;
+  /** GB (10^9 bytes) per GPU to leave unused: lowers the default utilization. */
+  headroomGb?: number;
+  /** GB per GPU reserved for other uses inside the engine's budget (taken from the KV cache). */
+  overheadGb?: number;
+  /** "pcie" when GPUs talk over PCIe only (no NVLink / Infinity Fabric bridge). */
+  interconnect?: "pcie" | "nvlink" | "unknown";
+  /** The parameter count the user expects, in billions (checked against the config). */
+  paramsB?: number;
   offline?: boolean;
 }
 
@@ -155,8 +163,30 @@ export async function plan(request: PlanRequest, options: PlanOptions = {}): Pro
       `--quantization fp8: ${hardware.gpu.name} has no FP8 support (needs compute capability 8.9+ or an MI300-series GPU)`,
     );
   }
+  if (request.headroomGb !== undefined) {
+    if (request.gpuMemoryUtilization !== undefined) {
+      throw new ServepilotError(
+        "INVALID_ARGUMENT",
+        "give either --gpu-memory-utilization or --headroom-gb, not both",
+      );
+    }
+    const total = (hardware.totalGiB ?? hardware.gpu.memory.runtimeGiB) * 2 ** 30;
+    const util = Math.floor(((total - request.headroomGb * 1e9) / total) * 100) / 100;
+    if (!(util > 0)) {
+      throw new ServepilotError(
+        "INVALID_ARGUMENT",
+        `--headroom-gb ${request.headroomGb} leaves no memory on a ${hardware.gpu.name}`,
+      );
+    }
+    user.gpuMemoryUtilization = util;
+  }
+  if (request.overheadGb !== undefined) user.reservedBytes = request.overheadGb * 1e9;
+  if (request.interconnect === "pcie") {
+    // PCIe 4.0 x16: 32 GB/s each way; without a bridge, all-reduces cross PCIe (and often the CPU)
+    hardware.gpu = { ...hardware.gpu, interconnect: { type: "pcie", bandwidthGBs: 64 } };
+  }
   const gpusPerNode = request.gpusPerNode ?? hardware.count;
-  return buildPlan({
+  const planned = buildPlan({
     modelId: loaded.origin.kind === "local" ? loaded.origin.location : loaded.id,
     model: loaded.description,
     gpu: hardware.gpu,
@@ -177,4 +207,13 @@ export async function plan(request: PlanRequest, options: PlanOptions = {}): Pro
       batchingMode: request.batchingMode ?? "balanced",
     },
   });
+  if (request.paramsB !== undefined) {
+    const counted = loaded.description.params.total / 1e9;
+    if (Math.abs(counted - request.paramsB) / counted > 0.05) {
+      planned.warnings.push(
+        `--params-b ${request.paramsB}: the model's config counts ${counted.toFixed(2)}B parameters; the plan uses the config's count`,
+      );
+    }
+  }
+  return planned;
 }

@@ -114,6 +114,51 @@ describe("servepilot plan", () => {
     }
   });
 
+  it("applies the seed planner's policy options: headroom, overhead, interconnect, expected size", () => {
+    const base = runCli([
+      "plan",
+      "Qwen/Qwen3-8B",
+      "--gpu",
+      "RTX 4090",
+      "--max-model-len",
+      "8192",
+      "--json",
+    ]).json().data;
+    const data = runCli([
+      "plan",
+      "Qwen/Qwen3-8B",
+      "--gpu",
+      "RTX 4090",
+      "--max-model-len",
+      "8192",
+      "--headroom-gb",
+      "4",
+      "--overhead-gb",
+      "1",
+      "--params-b",
+      "7",
+      "--json",
+    ]).json().data;
+    // 23.64 GiB = 25.38 GB; 4 GB left unused: floor((25.38 - 4) / 25.38, 2)
+    expect(data.config.gpuMemoryUtilization).toBe(0.84);
+    expect(data.memory.perGpu.nonTorchGiB - base.memory.perGpu.nonTorchGiB).toBeCloseTo(1e9 / 2 ** 30, 1);
+    expect(data.warnings).toContain(
+      "--params-b 7: the model's config counts 8.19B parameters; the plan uses the config's count",
+    );
+    const both = runCli([
+      "plan",
+      "Qwen/Qwen3-8B",
+      "--gpu",
+      "H100",
+      "--headroom-gb",
+      "4",
+      "--gpu-memory-utilization",
+      "0.8",
+      "--json",
+    ]);
+    expect(both.code).toBe(2);
+  });
+
   it("plans a custom GPU by memory size", () => {
     const data = runCli(["plan", "Qwen/Qwen3-8B", "--gpu-memory", "48GiB", "--json"]).json().data;
     expect(data.hardware.memoryPerGpuGiB).toBe(48);

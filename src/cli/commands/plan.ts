@@ -9,10 +9,6 @@ interface PlanFlags extends Omit<PlanRequest, "model"> {
   profile?: string;
   tp?: number;
   pp?: number;
-  interconnect?: string;
-  overheadGb?: number;
-  headroomGb?: number;
-  paramsB?: number;
   trustRemoteCode?: boolean;
   explain?: boolean;
 }
@@ -43,6 +39,10 @@ const REQUEST_KEYS: Array<keyof PlanRequest> = [
   "concurrency",
   "batchingMode",
   "offline",
+  "headroomGb",
+  "overheadGb",
+  "interconnect",
+  "paramsB",
 ];
 
 async function runPlan(
@@ -106,7 +106,7 @@ export function addPlanOptions(command: Command): Command {
     )
     .option(
       "--params-b <billions>",
-      "accepted for compatibility: parameters are counted from the model's config",
+      "parameters you expect, in billions (a warning when the config counts otherwise)",
       positiveNumber("--params-b"),
     )
     .option("--gpu <name>", "GPU type from the catalog (default: detect the GPUs here)")
@@ -122,7 +122,7 @@ export function addPlanOptions(command: Command): Command {
     )
     .option(
       "--interconnect <kind>",
-      "accepted for compatibility: the catalog GPU's interconnect is used",
+      "pcie when the GPUs have no NVLink / Infinity Fabric bridge (slower tensor parallel)",
       oneOf("--interconnect", ["pcie", "nvlink", "unknown"]),
     )
     .option("--nodes <count>", "nodes (pipeline stages span nodes)", positiveInt("--nodes"))
@@ -162,12 +162,12 @@ export function addPlanOptions(command: Command): Command {
     )
     .option(
       "--overhead-gb <gb>",
-      "accepted for compatibility: overhead is modelled from the engine",
+      "GB per GPU reserved for other uses, taken from the KV cache",
       positiveNumber("--overhead-gb"),
     )
     .option(
       "--headroom-gb <gb>",
-      "accepted for compatibility: use --gpu-memory-utilization",
+      "GB per GPU to leave unused (sets the utilization)",
       positiveNumber("--headroom-gb"),
     )
     .option("--offline", "do not contact the Hugging Face Hub")

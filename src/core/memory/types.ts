@@ -34,6 +34,8 @@ export interface ResolvedEngineArgs {
   maxNumBatchedTokens: number;
   blockSize: number;
   enforceEager: boolean;
+  /** Memory the user reserves per GPU for something else (--overhead-gb), bytes; counted as non-torch. */
+  reservedBytes?: number;
 }
 
 /** A startup failure the engine would raise, with the engine's own wording. */

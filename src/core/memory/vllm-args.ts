@@ -16,6 +16,7 @@ export interface VllmUserArgs {
   maxNumBatchedTokens?: number;
   blockSize?: number;
   enforceEager?: boolean;
+  reservedBytes?: number;
 }
 
 const GIB = 2 ** 30;
@@ -93,6 +94,7 @@ export function resolveVllmArgs(
     maxNumBatchedTokens,
     blockSize: user.blockSize ?? mlaBlock ?? 16,
     enforceEager: user.enforceEager ?? false,
+    ...(user.reservedBytes ? { reservedBytes: user.reservedBytes } : {}),
   };
 }
 

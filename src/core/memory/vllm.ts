@@ -82,7 +82,7 @@ export function planVllmMemory(input: VllmMemoryInput): MemoryPlan {
     computeCapabilityMajor: gpu.computeCapability ? Number(gpu.computeCapability.split(".")[0]) : 0,
   });
   const activation = estimateActivationBytes(arch, args, spec);
-  const nonTorch = (tp > 1 ? spec.nonTorchGiB.tpN : spec.nonTorchGiB.tp1) * GIB;
+  const nonTorch = (tp > 1 ? spec.nonTorchGiB.tpN : spec.nonTorchGiB.tp1) * GIB + (args.reservedBytes ?? 0);
   const cudaGraph =
     args.enforceEager || !spec.cudaGraphInBudget || gpu.vendor === "amd" ? 0 : CUDA_GRAPH_BYTES;
   if (!args.enforceEager && cudaGraph === 0) {

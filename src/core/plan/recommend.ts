@@ -234,6 +234,39 @@ export function recommend(ctx: ConfigContext, final: EvaluatedConfig, inputs: Pl
       why: "on by default in vLLM V1: prompts sharing a prefix (system prompt, few-shot examples) reuse its KV blocks instead of recomputing them",
     });
   }
+  const pinned = {
+    ...inputs.user,
+    tensorParallelSize: final.args.tensorParallelSize,
+    maxModelLen: final.args.maxModelLen,
+  };
+  if (
+    ctx.engine.engine === "vllm" &&
+    inputs.workload.promptTokens > final.args.maxNumBatchedTokens &&
+    inputs.user.maxNumBatchedTokens === undefined
+  ) {
+    const budget = Math.ceil(inputs.workload.promptTokens / 1024) * 1024;
+    const larger = evaluateConfig(ctx, { ...pinned, maxNumBatchedTokens: budget });
+    if (larger.fits) {
+      out.push({
+        setting: "maxNumBatchedTokens",
+        value: budget,
+        why: `chunked prefill splits a ${tokens(inputs.workload.promptTokens)}-token prompt into ${Math.ceil(inputs.workload.promptTokens / final.args.maxNumBatchedTokens)} steps of ${tokens(final.args.maxNumBatchedTokens)}; ${tokens(budget)} prefills it in one step (lower TTFT) for ${gib(larger.memory.perRank.activation - final.memory.perRank.activation)} more activation memory`,
+      });
+    }
+  }
+  if (
+    ctx.engine.engine === "vllm" &&
+    ctx.engine.spec.cudaGraphInBudget &&
+    !final.args.enforceEager &&
+    kv.tokens < workloadTokens(inputs)
+  ) {
+    const eager = evaluateConfig(ctx, { ...pinned, enforceEager: true });
+    out.push({
+      setting: "enforceEager",
+      value: true,
+      why: `the KV cache is short of the workload; without CUDA graphs it grows by ${gib(eager.memory.perRank.kvCache - final.memory.perRank.kvCache)} per GPU (${tokens(eager.memory.kv.tokens)} tokens), at the cost of slower decode steps`,
+    });
+  }
   const used = final.args.tensorParallelSize * final.args.pipelineParallelSize;
   if (inputs.gpuCount >= 2 * used) {
     out.push({

@@ -24,6 +24,8 @@ export interface UserEngineSettings {
   maxNumBatchedTokens?: number;
   blockSize?: number;
   enforceEager?: boolean;
+  /** Memory per GPU kept for something else (--overhead-gb), bytes. */
+  reservedBytes?: number;
 }
 
 export interface Range {
