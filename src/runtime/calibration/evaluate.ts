@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { selectByVersion } from "../../core/engines/version.js";
+import type { GpuSpec } from "../../core/gpu/gpu-spec.js";
 import { matchDetectedGpu, matchGpu } from "../../core/gpu/match-gpu.js";
+import { customGpuFromMemory } from "../../core/gpu/memory-size.js";
 import { gpuTarget } from "../../core/memory/gpu-target.js";
 import { planVllmMemory, vllmKvLayout } from "../../core/memory/vllm.js";
 import { resolveVllmArgs, type VllmUserArgs } from "../../core/memory/vllm-args.js";
@@ -108,13 +110,17 @@ export async function evaluateCalibration(file = join(BUILTIN_DATA_DIR, "calibra
       skipped.push({ id: row.id, reason: `model ${row.model} not in the catalog` });
       continue;
     }
-    let gpu = matchDetectedGpu(row.gpu, null, gpus)?.entry ?? null;
+    let gpu: GpuSpec | null = matchDetectedGpu(row.gpu, null, gpus)?.entry ?? null;
     if (!gpu) {
       try {
         gpu = matchGpu(row.gpu.replace(/\(.*\)/, "").trim(), gpus).entry;
       } catch {
-        skipped.push({ id: row.id, reason: `GPU ${JSON.stringify(row.gpu)} not in the catalog` });
-        continue;
+        // an unnamed GPU whose total the log printed is planned as a custom GPU of that size
+        if (row.observed.totalGpuMemoryGiB === null) {
+          skipped.push({ id: row.id, reason: `GPU ${JSON.stringify(row.gpu)} not in the catalog` });
+          continue;
+        }
+        gpu = customGpuFromMemory(`${row.observed.totalGpuMemoryGiB}GiB`);
       }
     }
     const version = row.engineVersion;
