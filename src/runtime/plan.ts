@@ -198,6 +198,7 @@ export async function plan(request: PlanRequest, options: PlanOptions = {}): Pro
     engine,
     engineVersion: request.engineVersion ?? null,
     engineSpecs: engines,
+    efficiency: engines.efficiency,
     ...(loaded.ggufTensors ? { ggufTensors: loaded.ggufTensors } : {}),
     user,
     workload: {

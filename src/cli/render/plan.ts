@@ -59,9 +59,28 @@ export function renderPlan(plan: Plan, c: Colors, options: { explain: boolean })
     `KV cache: ${kv.tokens.toLocaleString("en-US")} tokens (${kv.numBlocks.toLocaleString("en-US")} blocks of ${kv.blockSize}); ${kv.maxConcurrency.toFixed(2)}x concurrency at ${cfg.maxModelLen.toLocaleString("en-US")} tokens; ${kv.bytesPerTokenPerGpu.toLocaleString("en-US")} bytes per token per GPU`,
   );
   const p = plan.performance;
+  out.push("");
+  out.push(c.bold("performance"));
   out.push(
-    `performance (first order): TTFT ${p.ttftMs.expected} ms, TPOT ${p.tpotMs.expected} ms, ${p.outputTokensPerSecond.expected} output tokens/s (range ${p.outputTokensPerSecond.low}-${p.outputTokensPerSecond.high})`,
+    `  TTFT ${p.ttftMs.expected} ms (${p.ttftMs.low}-${p.ttftMs.high}), TPOT ${p.tpotMs.expected} ms (${p.tpotMs.low}-${p.tpotMs.high}), ${p.outputTokensPerSecond.expected} output tokens/s in total (${p.outputTokensPerSecond.low}-${p.outputTokensPerSecond.high}), ${p.perRequestTokensPerSecond.expected} per request`,
   );
+  out.push(
+    renderTable(
+      ["concurrency", "output tok/s", "per request", "TPOT ms", "TTFT ms"],
+      p.curve.map((point) => [
+        point.concurrency === p.saturation.concurrency
+          ? c.cyan(`${point.concurrency} *`)
+          : String(point.concurrency),
+        point.outputTokensPerSecond.toFixed(0),
+        point.perRequestTokensPerSecond.toFixed(1),
+        point.tpotMs.toFixed(1),
+        point.ttftMs.toFixed(0),
+      ]),
+    )
+      .trimEnd()
+      .replace(/^/gm, "  "),
+  );
+  out.push(`  * saturation at ${p.saturation.concurrency} concurrent requests: ${p.saturation.reason}`);
   if (plan.recommendations.length > 0) {
     out.push("");
     out.push(c.bold("recommendations"));

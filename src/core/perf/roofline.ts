@@ -1,12 +1,21 @@
 import type { GpuSpec } from "../gpu/gpu-spec.js";
 import type { Architecture } from "../model/architecture.js";
 import type { Range, Workload } from "../plan/types.js";
+import { DEFAULT_EFFICIENCY, type Efficiency } from "./efficiency.js";
 
 /**
- * First-order roofline estimate (refined and calibrated by the performance work of the planner):
- * a decode step reads the rank's weights (for MoE, the experts a batch touches) and the batch's KV
- * from memory, and does 2 x active params x batch FLOPs; the slower of the two wins, plus two
- * all-reduces per layer across tensor-parallel ranks. Prefill is compute bound.
+ * Roofline performance model per GPU rank, for continuous batching with chunked prefill:
+ * - decode step: max(bytes read / bandwidth, 2 x active params x batch / compute) + two all-reduces per
+ *   layer across TP ranks + a fixed scheduler overhead. Bytes read = the rank's weights (for MoE, only
+ *   the experts the batch touches) + the batch's KV cache.
+ * - prefill: compute bound, linear layers (2 x active params per token) plus causal attention
+ *   (quadratic in prompt length), split by TP, at the prefill share of peak; chunks of
+ *   max_num_batched_tokens each reread the weights.
+ * - in a closed loop of B concurrent requests every request's prefill is interleaved with the decode
+ *   steps, so the mean inter-token time is decode step + B x prefill / generated tokens.
+ * - pipeline parallel: stages run in sequence for one micro-batch (a bubble of PP x).
+ * Efficiency factors come from data/engines/perf-efficiency.yaml (calibrated on
+ * data/calibration/perf.jsonl).
  */
 export interface RooflineInput {
   arch: Architecture;
@@ -18,76 +27,178 @@ export interface RooflineInput {
   gpu: GpuSpec;
   tensorParallelSize: number;
   pipelineParallelSize: number;
-  /** Weights are 8-bit or smaller and the GPU has fp8 tensor cores. */
+  /** 8-bit weights on a GPU with fp8 tensor cores: fp8 compute. */
   fp8Compute: boolean;
   workload: Workload;
-  /** Concurrency the KV cache allows at the planned length (caps the batch). */
-  maxConcurrency: number;
+  /** Concurrency the KV cache allows for the workload's requests (caps the batch). */
+  maxBatch: number;
+  maxNumBatchedTokens: number;
+  efficiency?: Efficiency;
 }
 
-/** Fractions of peak a well-tuned engine reaches (first order; to be calibrated per GPU family). */
-const EFFICIENCY = { bandwidth: 0.75, compute: 0.5, prefill: 0.6, link: 0.6, allReduceLatencySec: 8e-6 };
+export interface ConcurrencyPoint {
+  concurrency: number;
+  tpotMs: number;
+  ttftMs: number;
+  outputTokensPerSecond: number;
+  perRequestTokensPerSecond: number;
+}
 
 export interface RooflineEstimate {
   ttftMs: Range;
   tpotMs: Range;
   outputTokensPerSecond: Range;
+  perRequestTokensPerSecond: Range;
   batch: number;
+  curve: ConcurrencyPoint[];
+  /** Concurrency past which throughput gains less than 5% per doubling, or the KV limit. */
+  saturation: { concurrency: number; reason: string };
   assumptions: string[];
-}
-
-function range(expected: number, lowFactor: number, highFactor: number): Range {
-  return { low: round(expected * lowFactor), expected: round(expected), high: round(expected * highFactor) };
 }
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-export function estimateRoofline(input: RooflineInput): RooflineEstimate {
-  const { arch, gpu, workload } = input;
-  const tp = input.tensorParallelSize;
-  const batch = Math.max(1, Math.min(workload.concurrency, Math.floor(input.maxConcurrency) || 1));
-  const bandwidth = gpu.memory.bandwidthGBs * 1e9 * EFFICIENCY.bandwidth;
-  const peak = ((input.fp8Compute ? gpu.tflops.fp8 : null) ?? gpu.tflops.bf16 ?? gpu.tflops.fp16) * 1e12;
-  const context = workload.promptTokens + workload.genTokens / 2;
+function range(expected: number, lowFactor: number, highFactor: number): Range {
+  return { low: round(expected * lowFactor), expected: round(expected), high: round(expected * highFactor) };
+}
 
+interface Rates {
+  bandwidth: number;
+  decodeFlops: number;
+  prefillFlops: number;
+  link: number;
+}
+
+function ratesOf(input: RooflineInput, e: Efficiency): Rates {
+  const { gpu } = input;
+  const peak = ((input.fp8Compute ? gpu.tflops.fp8 : null) ?? gpu.tflops.bf16 ?? gpu.tflops.fp16) * 1e12;
+  return {
+    bandwidth: gpu.memory.bandwidthGBs * 1e9 * e.bandwidth,
+    decodeFlops: peak * e.decodeCompute,
+    prefillFlops: peak * e.prefillCompute,
+    link: gpu.interconnect.bandwidthGBs * 1e9 * e.link,
+  };
+}
+
+/** Seconds of one decode step for a batch of `batch` sequences with `context` tokens each on average. */
+function decodeStepSeconds(
+  input: RooflineInput,
+  e: Efficiency,
+  r: Rates,
+  batch: number,
+  context: number,
+): number {
+  const { arch } = input;
+  const tp = input.tensorParallelSize;
   let weightBytes = input.weightBytesPerRank;
   if (arch.moe) {
-    // experts a batch touches per layer: E x (1 - (1 - k/E)^B)
     const m = arch.moe;
-    const touched = Math.min(1, 1 - (1 - m.expertsPerToken / m.numExperts) ** batch);
-    const expertShare = 1 - input.activeParams / input.totalParams;
-    weightBytes *= 1 - expertShare * (1 - touched);
+    const touched = 1 - (1 - m.expertsPerToken / m.numExperts) ** batch;
+    const expertShare =
+      Math.max(0, 1 - input.activeParams / input.totalParams) *
+      (m.numExperts / (m.numExperts - m.expertsPerToken));
+    weightBytes *= 1 - Math.min(1, expertShare) * (1 - touched);
   }
-  const memorySec = (weightBytes + batch * context * input.kvBytesPerTokenPerGpu) / bandwidth;
-  const computeSec = (2 * (input.activeParams / tp) * batch) / (peak * EFFICIENCY.compute);
-  const linkBytes = gpu.interconnect.bandwidthGBs * 1e9 * EFFICIENCY.link;
-  const allReduceSec =
+  const memory = (weightBytes + batch * context * input.kvBytesPerTokenPerGpu) / r.bandwidth;
+  const compute = (2 * (input.activeParams / tp) * batch) / r.decodeFlops;
+  const allReduce =
     tp > 1
       ? 2 *
         arch.numLayers *
-        (EFFICIENCY.allReduceLatencySec + (2 * batch * arch.hiddenSize * 2 * (tp - 1)) / tp / linkBytes)
+        (e.allReduceLatencyUs * 1e-6 + (2 * batch * arch.hiddenSize * 2 * (tp - 1)) / tp / r.link)
       : 0;
-  const stepSec = Math.max(memorySec, computeSec) + allReduceSec;
+  return (Math.max(memory, compute) + allReduce) * input.pipelineParallelSize + e.stepOverheadMs / 1000;
+}
 
-  const prefillFlops =
-    2 * input.activeParams * workload.promptTokens +
-    4 * arch.numLayers * workload.promptTokens ** 2 * arch.attention.numHeads * arch.attention.headDim;
-  const prefillSec = prefillFlops / tp / (peak * EFFICIENCY.prefill) + stepSec;
+/** Seconds to prefill one prompt of `tokens` tokens on the ranks (compute bound, chunked). */
+function prefillSeconds(input: RooflineInput, r: Rates, tokens: number): number {
+  const { arch } = input;
+  const tp = input.tensorParallelSize;
+  const linear = 2 * input.activeParams * tokens;
+  const attentionLayers = arch.layers.filter(
+    (l) => l.attention !== "linear" && l.attention !== "cross",
+  ).length;
+  const window = arch.attention.slidingWindow ?? tokens;
+  const fullLayers = arch.layers.filter((l) => l.attention === "full" || l.attention === "mla").length;
+  const cappedLayers = attentionLayers - fullLayers;
+  // causal attention: QK^T and PV over half the square on average
+  const headWork = arch.attention.numHeads * (arch.attention.headDim + arch.attention.vHeadDim);
+  const attention =
+    2 * headWork * (fullLayers * tokens * tokens * 0.5 + cappedLayers * tokens * Math.min(window, tokens));
+  const chunks = Math.max(1, Math.ceil(tokens / input.maxNumBatchedTokens));
+  const weightReads = (chunks * input.weightBytesPerRank) / r.bandwidth;
+  return Math.max((linear + attention) / tp / r.prefillFlops, weightReads) * input.pipelineParallelSize;
+}
 
+function pointAt(input: RooflineInput, e: Efficiency, r: Rates, concurrency: number): ConcurrencyPoint {
+  const { workload } = input;
+  const batch = Math.max(1, Math.min(concurrency, input.maxBatch));
+  const context = workload.promptTokens + workload.genTokens / 2;
+  const step = decodeStepSeconds(input, e, r, batch, context);
+  const prefill = prefillSeconds(input, r, workload.promptTokens);
+  const gen = Math.max(1, workload.genTokens);
+  // each request's prefill is interleaved into the decode steps of the whole batch
+  const tpot = step + ((batch - 1) * prefill) / gen;
+  const cycle = prefill + gen * tpot;
+  // other requests' prefills compete for the same steps while this one prefills
+  const ttft = prefill * (1 + ((batch - 1) * prefill) / cycle) + step;
+  const queued = concurrency > batch ? (concurrency / batch - 1) * cycle : 0;
   return {
-    ttftMs: range(prefillSec * 1000, 0.85, 1.5),
-    tpotMs: range(stepSec * 1000, 0.85, 1.4),
-    outputTokensPerSecond: range(batch / stepSec, 0.7, 1.15),
-    batch,
+    concurrency,
+    tpotMs: tpot * 1000,
+    ttftMs: (ttft + queued) * 1000,
+    outputTokensPerSecond: (batch * gen) / cycle,
+    perRequestTokensPerSecond: 1 / tpot,
+  };
+}
+
+export function estimateRoofline(input: RooflineInput): RooflineEstimate {
+  const e = input.efficiency ?? DEFAULT_EFFICIENCY;
+  const r = ratesOf(input, e);
+  const concurrency = Math.max(1, input.workload.concurrency);
+  const at = pointAt(input, e, r, concurrency);
+  const limit = Math.max(1, Math.floor(input.maxBatch));
+  const levels: number[] = [];
+  for (let c = 1; c < limit; c *= 2) levels.push(c);
+  levels.push(limit);
+  const curve = levels.map((c) => pointAt(input, e, r, c));
+  let saturation = { concurrency: limit, reason: "the KV cache holds no more requests of this size" };
+  for (let i = 1; i < curve.length; i++) {
+    const prev = curve[i - 1] as ConcurrencyPoint;
+    const cur = curve[i] as ConcurrencyPoint;
+    if (cur.outputTokensPerSecond < prev.outputTokensPerSecond * 1.05) {
+      saturation = {
+        concurrency: prev.concurrency,
+        reason: "doubling the load adds less than 5% throughput (compute bound)",
+      };
+      break;
+    }
+  }
+  return {
+    ttftMs: range(at.ttftMs, 0.8, 1.5),
+    tpotMs: range(at.tpotMs, 0.8, 1.35),
+    outputTokensPerSecond: range(at.outputTokensPerSecond, 0.75, 1.2),
+    perRequestTokensPerSecond: range(at.perRequestTokensPerSecond, 0.75, 1.2),
+    batch: Math.min(concurrency, limit),
+    curve: curve.map((p) => ({
+      concurrency: p.concurrency,
+      tpotMs: round(p.tpotMs),
+      ttftMs: round(p.ttftMs),
+      outputTokensPerSecond: round(p.outputTokensPerSecond),
+      perRequestTokensPerSecond: round(p.perRequestTokensPerSecond),
+    })),
+    saturation,
     assumptions: [
-      `batch of ${batch} concurrent requests (${workload.promptTokens} prompt + ${workload.genTokens} generated tokens)`,
-      `${Math.round(EFFICIENCY.bandwidth * 100)}% of peak memory bandwidth, ${Math.round(EFFICIENCY.compute * 100)}% of peak ${input.fp8Compute ? "fp8" : "bf16"} compute in decode, ${Math.round(EFFICIENCY.prefill * 100)}% in prefill`,
-      tp > 1
-        ? `two all-reduces per layer over ${gpu.interconnect.type}`
+      `${concurrency} concurrent requests of ${input.workload.promptTokens} prompt + ${input.workload.genTokens} generated tokens (closed loop)${concurrency > limit ? `; the KV cache runs ${limit} at once, the rest queue` : ""}`,
+      `${Math.round(e.bandwidth * 100)}% of peak memory bandwidth, ${Math.round(e.decodeCompute * 100)}% / ${Math.round(e.prefillCompute * 100)}% of peak ${input.fp8Compute ? "fp8" : "bf16"} compute in decode / prefill, ${e.stepOverheadMs} ms per scheduler step (${e.id})`,
+      input.tensorParallelSize > 1
+        ? `two all-reduces per layer over ${input.gpu.interconnect.type} at ${Math.round(e.link * 100)}% of ${input.gpu.interconnect.bandwidthGBs} GB/s`
         : "single GPU: no tensor-parallel communication",
-      "first-order roofline: not yet calibrated against published benchmarks",
+      ...(input.pipelineParallelSize > 1
+        ? [`${input.pipelineParallelSize} pipeline stages run in sequence per step`]
+        : []),
     ],
   };
 }

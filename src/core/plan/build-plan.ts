@@ -7,6 +7,7 @@ import type { GpuSpec } from "../gpu/gpu-spec.js";
 import { gpuTarget } from "../memory/gpu-target.js";
 import type { EngineName } from "../memory/types.js";
 import type { ModelDescription } from "../model/describe-model.js";
+import { type Efficiency, selectEfficiency } from "../perf/efficiency.js";
 import { estimateRoofline } from "../perf/roofline.js";
 import { renderServeArgv } from "../render/serve-command.js";
 import { renderCommandLine } from "../render/shell-quote.js";
@@ -38,6 +39,8 @@ export interface PlanInputs {
   /** Requested engine release; null = the newest modelled. */
   engineVersion: string | null;
   engineSpecs: EngineSpecs;
+  /** Performance efficiency factors (data/engines/perf-efficiency.yaml); defaults when absent. */
+  efficiency?: readonly Efficiency[];
   /** GGUF tensors when the model came as a GGUF file. */
   ggufTensors?: ReadonlyArray<{ name: string; shape: readonly number[]; ggmlType: string }>;
   user: UserEngineSettings;
@@ -152,7 +155,16 @@ export function buildPlan(inputs: PlanInputs): Plan {
     pipelineParallelSize: final.args.pipelineParallelSize,
     fp8Compute: inputs.gpu.fp8 && (final.args.quantization === "fp8" || arch.quantization?.weightBits === 8),
     workload: inputs.workload,
-    maxConcurrency: m.kv.maxConcurrency,
+    // requests of the workload's size the KV cache holds at once, within the engine's sequence cap
+    maxBatch: Math.max(
+      1,
+      Math.min(
+        final.args.maxNumSeqs > 0 ? final.args.maxNumSeqs : Number.POSITIVE_INFINITY,
+        Math.floor(m.kv.tokens / Math.max(1, inputs.workload.promptTokens + inputs.workload.genTokens)),
+      ),
+    ),
+    maxNumBatchedTokens: final.args.maxNumBatchedTokens,
+    efficiency: selectEfficiency(inputs.efficiency ?? [], inputs.engine, inputs.gpu.architecture),
   });
 
   const onlineQuantization = !arch.quantization && final.args.quantization ? final.args.quantization : null;
@@ -237,6 +249,9 @@ export function buildPlan(inputs: PlanInputs): Plan {
       ttftMs: roofline.ttftMs,
       tpotMs: roofline.tpotMs,
       outputTokensPerSecond: roofline.outputTokensPerSecond,
+      perRequestTokensPerSecond: roofline.perRequestTokensPerSecond,
+      curve: roofline.curve,
+      saturation: roofline.saturation,
       assumptions: roofline.assumptions,
     },
     tradeoff,

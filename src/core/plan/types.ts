@@ -90,7 +90,20 @@ export interface Plan {
   performance: {
     ttftMs: Range;
     tpotMs: Range;
+    /** Aggregate over the concurrent requests. */
     outputTokensPerSecond: Range;
+    /** What one request sees (1 / TPOT). */
+    perRequestTokensPerSecond: Range;
+    /** Throughput and latency as load grows, up to the KV-limited batch. */
+    curve: Array<{
+      concurrency: number;
+      tpotMs: number;
+      ttftMs: number;
+      outputTokensPerSecond: number;
+      perRequestTokensPerSecond: number;
+    }>;
+    /** Where adding load stops paying. */
+    saturation: { concurrency: number; reason: string };
     assumptions: string[];
   };
   /** Maximum concurrency at context lengths from 1k to the model maximum (same config otherwise). */

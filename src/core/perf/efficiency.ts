@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+/**
+ * Fractions of peak that an engine reaches on a GPU family, calibrated against published
+ * measurements (data/calibration/perf.jsonl; `npm run eval:perf`). Entries live in
+ * data/engines/perf-efficiency.yaml; the most specific match (engine + architecture, then engine,
+ * then the default) wins.
+ */
+export const EfficiencySchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+    engine: z.literal("perf"),
+    /** "vllm" | "sglang" | "llamacpp" | "*" */
+    servingEngine: z.string().min(1),
+    /** GPU architecture ("hopper", "ampere", "cdna3", ...) or "*" */
+    architecture: z.string().min(1),
+    /** Share of peak memory bandwidth reached when streaming weights and KV in decode. */
+    bandwidth: z.number().gt(0).lte(1),
+    /** Share of peak dense tensor throughput in decode GEMMs (small batches). */
+    decodeCompute: z.number().gt(0).lte(1),
+    /** Share of peak dense tensor throughput in prefill (large GEMMs, attention). */
+    prefillCompute: z.number().gt(0).lte(1),
+    /** Share of the interconnect's bandwidth reached by all-reduce. */
+    link: z.number().gt(0).lte(1),
+    /** Fixed cost of one scheduler step (CPU scheduling, sampling, kernel launches), milliseconds. */
+    stepOverheadMs: z.number().nonnegative(),
+    /** Latency of one all-reduce, microseconds. */
+    allReduceLatencyUs: z.number().nonnegative(),
+    source: z.string().min(1),
+    notes: z.string().optional(),
+  })
+  .strict();
+
+export type Efficiency = z.output<typeof EfficiencySchema>;
+
+export const DEFAULT_EFFICIENCY: Efficiency = {
+  id: "default",
+  engine: "perf",
+  servingEngine: "*",
+  architecture: "*",
+  bandwidth: 0.75,
+  decodeCompute: 0.5,
+  prefillCompute: 0.6,
+  link: 0.6,
+  stepOverheadMs: 1,
+  allReduceLatencyUs: 10,
+  source: "first-order defaults",
+};
+
+/** The most specific efficiency entry for an engine on a GPU architecture. */
+export function selectEfficiency(
+  entries: readonly Efficiency[],
+  engine: string,
+  architecture: string,
+): Efficiency {
+  const score = (e: Efficiency) =>
+    (e.servingEngine === engine ? 2 : e.servingEngine === "*" ? 0 : -10) +
+    (e.architecture === architecture ? 1 : e.architecture === "*" ? 0 : -10);
+  const best = [...entries].sort((a, b) => score(b) - score(a))[0];
+  return best && score(best) >= 0 ? best : DEFAULT_EFFICIENCY;
+}
