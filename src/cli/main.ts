@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { ServepilotError } from "../core/errors.js";
 import { registerDetect } from "./commands/detect.js";
 import { registerFit } from "./commands/fit.js";
+import { registerGenerate } from "./commands/generate.js";
 import { registerGpus } from "./commands/gpus.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerModels } from "./commands/models.js";
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => {} });
   registerPlan(program);
   registerFit(program);
+  registerGenerate(program);
   registerDetect(program);
   registerGpus(program);
   registerModels(program);

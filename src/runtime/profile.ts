@@ -48,7 +48,7 @@ export async function loadProfile(path: string): Promise<Profile> {
 
 /** A profile as a plan request (flags given on the command line are merged over it by the caller). */
 export function profileToRequest(profile: Profile): PlanRequest {
-  const { model, hardware, engine, workload } = profile;
+  const { model, hardware, engine, workload, policy } = profile;
   const request: PlanRequest = { model: model.id };
   const set = <K extends keyof PlanRequest>(key: K, value: PlanRequest[K] | undefined) => {
     if (value !== undefined) request[key] = value;
@@ -76,5 +76,50 @@ export function profileToRequest(profile: Profile): PlanRequest {
   set("genTokens", workload.genTokens);
   set("concurrency", workload.concurrency);
   set("batchingMode", workload.batchingMode);
+  set("headroomGb", policy.headroomGb);
+  set("overheadGb", policy.overheadGb);
+  set("interconnect", policy.interconnect);
   return request;
+}
+
+/** The profile that reproduces a plan request (what `generate` writes as profile.yaml). */
+export function requestToProfile(request: PlanRequest): Profile {
+  const pick = <T extends object>(entries: T) =>
+    Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined)) as T;
+  return {
+    profileVersion: 1,
+    model: pick({
+      id: request.model,
+      revision: request.revision,
+      dtype: request.dtype,
+      quantization: request.quantization,
+      kvCacheDtype: request.kvCacheDtype,
+      maxModelLen: request.maxModelLen,
+    }),
+    hardware: pick({
+      gpu: request.gpu,
+      gpus: request.gpus,
+      gpuMemory: request.gpuMemory ?? (request.vramGb !== undefined ? `${request.vramGb}GB` : undefined),
+      nodes: request.nodes,
+      gpusPerNode: request.gpusPerNode,
+      tensorParallelSize: request.tensorParallelSize,
+      pipelineParallelSize: request.pipelineParallelSize,
+    }),
+    engine: pick({
+      name: request.engine,
+      version: request.engineVersion,
+      gpuMemoryUtilization: request.gpuMemoryUtilization,
+      maxNumSeqs: request.maxNumSeqs,
+      maxNumBatchedTokens: request.maxNumBatchedTokens,
+      blockSize: request.blockSize,
+      enforceEager: request.enforceEager,
+    }),
+    workload: pick({
+      promptTokens: request.promptTokens,
+      genTokens: request.genTokens,
+      concurrency: request.concurrency,
+      batchingMode: request.batchingMode,
+    }),
+    policy: pick({ headroomGb: request.headroomGb, overheadGb: request.overheadGb, interconnect: request.interconnect }),
+  };
 }

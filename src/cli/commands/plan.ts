@@ -4,7 +4,7 @@ import type { PlanRequest } from "../../runtime/plan.js";
 import { action, type CommandContext, type CommandResult } from "../context.js";
 import { fraction, oneOf, positiveInt, positiveNumber } from "../options.js";
 
-interface PlanFlags extends Omit<PlanRequest, "model"> {
+export interface PlanFlags extends Omit<PlanRequest, "model"> {
   model?: string;
   profile?: string;
   tp?: number;
@@ -45,14 +45,8 @@ const REQUEST_KEYS: Array<keyof PlanRequest> = [
   "paramsB",
 ];
 
-async function runPlan(
-  ctx: CommandContext,
-  positional: string | undefined,
-  flags: PlanFlags,
-): Promise<CommandResult> {
-  const { plan } = await import("../../runtime/plan.js");
-  const { resolveDataDir } = await import("../../runtime/paths.js");
-  const { renderPlan } = await import("../render/plan.js");
+/** The plan request from a profile (if any) with command-line flags over it. */
+export async function requestFromFlags(positional: string | undefined, flags: PlanFlags): Promise<PlanRequest> {
   let request: Partial<PlanRequest> = {};
   if (flags.profile) {
     const { loadProfile, profileToRequest } = await import("../../runtime/profile.js");
@@ -65,21 +59,24 @@ async function runPlan(
     );
   }
   const model = positional ?? flags.model ?? request.model;
-  if (!model)
-    throw new ServepilotError(
-      "INVALID_ARGUMENT",
-      "no model given: pass a model id (or --model, or --profile)",
-    );
+  if (!model) {
+    throw new ServepilotError("INVALID_ARGUMENT", "no model given: pass a model id (or --model, or --profile)");
+  }
   for (const key of REQUEST_KEYS) {
     const value = flags[key as keyof PlanFlags];
     if (value !== undefined) (request as Record<string, unknown>)[key] = value;
   }
   if (flags.tp !== undefined) request.tensorParallelSize = flags.tp;
   if (flags.pp !== undefined) request.pipelineParallelSize = flags.pp;
-  const result = await plan(
-    { ...request, model },
-    { dataDir: resolveDataDir({ flag: ctx.dataDirFlag, env: ctx.env }), env: ctx.env },
-  );
+  return { ...request, model };
+}
+
+async function runPlan(ctx: CommandContext, positional: string | undefined, flags: PlanFlags): Promise<CommandResult> {
+  const { plan } = await import("../../runtime/plan.js");
+  const { resolveDataDir } = await import("../../runtime/paths.js");
+  const { renderPlan } = await import("../render/plan.js");
+  const request = await requestFromFlags(positional, flags);
+  const result = await plan(request, { dataDir: resolveDataDir({ flag: ctx.dataDirFlag, env: ctx.env }), env: ctx.env });
   return { data: result, human: renderPlan(result, ctx.colors, { explain: flags.explain === true }) };
 }
 

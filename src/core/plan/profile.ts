@@ -52,6 +52,14 @@ export const ProfileSchema = z
       })
       .strict()
       .default({}),
+    policy: z
+      .object({
+        headroomGb: z.number().positive().optional(),
+        overheadGb: z.number().positive().optional(),
+        interconnect: z.enum(["pcie", "nvlink", "unknown"]).optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 

@@ -1,0 +1,155 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { GpuCatalogEntry } from "../../core/gpu/gpu-spec.js";
+import { matchGpu } from "../../core/gpu/match-gpu.js";
+import type { EngineName } from "../../core/memory/types.js";
+import { describeModel } from "../../core/model/describe-model.js";
+import { buildPlan } from "../../core/plan/build-plan.js";
+import type { Efficiency } from "../../core/perf/efficiency.js";
+import type { UserEngineSettings } from "../../core/plan/types.js";
+import { type EngineCatalog, loadEngineCatalog } from "../catalog/engine-catalog.js";
+import { loadGpuCatalog } from "../catalog/gpu-catalog.js";
+import { loadModelCatalog, type ModelCatalog } from "../catalog/model-catalog.js";
+import { BUILTIN_DATA_DIR } from "../paths.js";
+
+/** One row of data/calibration/perf.jsonl (the fields this evaluation reads). */
+export interface PerfRow {
+  id: string;
+  source: string;
+  engine: string;
+  engineVersion: string | null;
+  model: string;
+  gpu: string;
+  gpuCount: number | null;
+  tensorParallelSize: number | null;
+  precision: string | null;
+  workload: {
+    inputTokens: number | null;
+    outputTokens: number | null;
+    concurrency: number | null;
+    requestRate?: number | null;
+    batchSize?: number | null;
+  };
+  result: {
+    outputTokensPerSecond: number | null;
+    meanTtftMs: number | null;
+    medianTtftMs: number | null;
+    meanTpotMs: number | null;
+    medianTpotMs: number | null;
+    decodeTokensPerSecondSingleStream: number | null;
+    prefillTokensPerSecond: number | null;
+  };
+}
+
+export interface PerfComparison {
+  id: string;
+  metric: "outputTokensPerSecond" | "ttftMs" | "tpotMs" | "decodeTokensPerSecond" | "prefillTokensPerSecond";
+  published: number;
+  predicted: number;
+  /** |predicted - published| / published */
+  error: number;
+}
+
+/** The engine whose memory model a published engine is planned with (TRT-LLM and MLPerf runs use vLLM's). */
+function plannedEngine(engine: string): EngineName {
+  return engine === "sglang" ? "sglang" : engine === "llamacpp" ? "llamacpp" : "vllm";
+}
+
+function settingsFor(row: PerfRow, quantizedCheckpoint: boolean, gpuFp8: boolean): UserEngineSettings | null {
+  const tp = row.tensorParallelSize ?? row.gpuCount ?? 1;
+  const precision = (row.precision ?? "bf16").toLowerCase();
+  const settings: UserEngineSettings = { tensorParallelSize: tp };
+  if (precision.startsWith("fp8") && !quantizedCheckpoint) {
+    if (!gpuFp8) return null;
+    settings.quantization = "fp8";
+  }
+  const len = (row.workload.inputTokens ?? 0) + (row.workload.outputTokens ?? 0);
+  if (len > 0) settings.maxModelLen = Math.max(2048, 2 ** Math.ceil(Math.log2(len)));
+  return settings;
+}
+
+/** Re-predicts each published measurement the catalogs can describe. */
+export function comparePerfRow(
+  row: PerfRow,
+  catalogs: { models: ModelCatalog; gpus: GpuCatalogEntry[]; engines: EngineCatalog; efficiency?: readonly Efficiency[] },
+): PerfComparison[] | string {
+  const entry = catalogs.models.find(row.model);
+  if (!entry) return `model ${row.model} not in the catalog`;
+  let gpu: GpuCatalogEntry;
+  try {
+    gpu = matchGpu(row.gpu, catalogs.gpus).entry;
+  } catch {
+    return `GPU ${JSON.stringify(row.gpu)} not in the catalog`;
+  }
+  const model = describeModel({ config: entry.config, label: entry.id });
+  const settings = settingsFor(row, model.architecture.quantization !== null, gpu.fp8);
+  if (!settings) return `precision ${row.precision} not available on ${gpu.name}`;
+  const input = row.workload.inputTokens ?? 512;
+  const output = row.workload.outputTokens ?? 128;
+  const concurrency = row.workload.concurrency ?? row.workload.batchSize ?? 1;
+  const engine = plannedEngine(row.engine);
+  let plan: ReturnType<typeof buildPlan>;
+  try {
+    plan = buildPlan({
+      modelId: entry.id,
+      model,
+      gpu,
+      gpuCount: row.gpuCount ?? settings.tensorParallelSize ?? 1,
+      nodes: 1,
+      gpusPerNode: row.gpuCount ?? settings.tensorParallelSize ?? 1,
+      engine,
+      engineVersion: null,
+      engineSpecs: catalogs.engines,
+      efficiency: catalogs.efficiency ?? catalogs.engines.efficiency,
+      user: settings,
+      workload: { promptTokens: input, genTokens: output, concurrency, batchingMode: "balanced" },
+    });
+  } catch (error) {
+    return `cannot plan: ${(error as Error).message}`;
+  }
+  if (!plan.fits) return `does not fit as planned (${plan.reasons[0] ?? ""})`;
+  const out: PerfComparison[] = [];
+  const add = (metric: PerfComparison["metric"], published: number | null, predicted: number) => {
+    if (published !== null && published > 0) {
+      out.push({ id: row.id, metric, published, predicted, error: Math.abs(predicted - published) / published });
+    }
+  };
+  const perf = plan.performance;
+  add("outputTokensPerSecond", row.result.outputTokensPerSecond, perf.outputTokensPerSecond.expected);
+  add("ttftMs", row.result.meanTtftMs ?? row.result.medianTtftMs, perf.ttftMs.expected);
+  add("tpotMs", row.result.meanTpotMs ?? row.result.medianTpotMs, perf.tpotMs.expected);
+  add("decodeTokensPerSecond", row.result.decodeTokensPerSecondSingleStream, perf.perRequestTokensPerSecond.expected);
+  if (row.result.prefillTokensPerSecond !== null) {
+    add("prefillTokensPerSecond", row.result.prefillTokensPerSecond, (input * 1000) / perf.ttftMs.expected);
+  }
+  return out;
+}
+
+export async function evaluatePerf(options: { efficiency?: readonly Efficiency[] } = {}) {
+  const [text, models, gpus, engines] = await Promise.all([
+    readFile(join(BUILTIN_DATA_DIR, "calibration", "perf.jsonl"), "utf8"),
+    loadModelCatalog(),
+    loadGpuCatalog(),
+    loadEngineCatalog(),
+  ]);
+  const rows = text
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as PerfRow);
+  const comparisons: PerfComparison[] = [];
+  const skipped: Array<{ id: string; reason: string }> = [];
+  for (const row of rows) {
+    const result = comparePerfRow(row, { models, gpus, engines, ...(options.efficiency ? { efficiency: options.efficiency } : {}) });
+    if (typeof result === "string") skipped.push({ id: row.id, reason: result });
+    else comparisons.push(...result);
+  }
+  return { rows, comparisons, skipped };
+}
+
+export function medianError(comparisons: readonly PerfComparison[], metrics: ReadonlyArray<PerfComparison["metric"]>) {
+  const errors = comparisons
+    .filter((c) => metrics.includes(c.metric))
+    .map((c) => c.error)
+    .sort((a, b) => a - b);
+  return { n: errors.length, median: errors[Math.floor((errors.length - 1) / 2)] ?? null };
+}
