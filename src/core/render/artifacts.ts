@@ -29,9 +29,10 @@ export interface Artifact {
 
 /** The set `generate` writes when --emit is not given: what a user of this plan needs. */
 export function defaultArtifactKinds(d: Deployment): ArtifactKind[] {
+  // a deployment across nodes runs through Ray: the single-node forms do not apply
+  if (d.nodes > 1) return ["multinode", "profile", "plan"];
   const kinds: ArtifactKind[] = ["serve", "docker", "compose", "k8s", "profile", "plan"];
   if (d.engine === "vllm") kinds.push("helm");
-  if (d.nodes > 1) kinds.push("multinode");
   return kinds;
 }
 
