@@ -14,6 +14,8 @@ export const EfficiencySchema = z
     servingEngine: z.string().min(1),
     /** GPU architecture ("hopper", "ampere", "cdna3", ...) or "*" */
     architecture: z.string().min(1),
+    /** "dense", "moe" or "*": mixture-of-experts models run different kernels. */
+    modelClass: z.enum(["dense", "moe", "*"]).default("*"),
     /** Share of peak memory bandwidth reached when streaming weights and KV in decode. */
     bandwidth: z.number().gt(0).lte(1),
     /** Share of peak dense tensor throughput in decode GEMMs (small batches). */
@@ -26,6 +28,8 @@ export const EfficiencySchema = z
     stepOverheadMs: z.number().nonnegative(),
     /** Latency of one all-reduce, microseconds. */
     allReduceLatencyUs: z.number().nonnegative(),
+    /** Extra slowdown of mixture-of-experts layers (grouped GEMMs, routing, uneven experts): times >= 1. */
+    moeSlowdown: z.number().gte(1).default(1),
     source: z.string().min(1),
     notes: z.string().optional(),
   })
@@ -38,12 +42,14 @@ export const DEFAULT_EFFICIENCY: Efficiency = {
   engine: "perf",
   servingEngine: "*",
   architecture: "*",
+  modelClass: "*",
   bandwidth: 0.75,
   decodeCompute: 0.5,
   prefillCompute: 0.6,
   link: 0.6,
   stepOverheadMs: 1,
   allReduceLatencyUs: 10,
+  moeSlowdown: 1,
   source: "first-order defaults",
 };
 
@@ -52,10 +58,12 @@ export function selectEfficiency(
   entries: readonly Efficiency[],
   engine: string,
   architecture: string,
+  modelClass: "dense" | "moe" = "dense",
 ): Efficiency {
   const score = (e: Efficiency) =>
-    (e.servingEngine === engine ? 2 : e.servingEngine === "*" ? 0 : -10) +
-    (e.architecture === architecture ? 1 : e.architecture === "*" ? 0 : -10);
+    (e.servingEngine === engine ? 4 : e.servingEngine === "*" ? 0 : -100) +
+    (e.modelClass === modelClass ? 2 : e.modelClass === "*" ? 0 : -100) +
+    (e.architecture === architecture ? 1 : e.architecture === "*" ? 0 : -100);
   const best = [...entries].sort((a, b) => score(b) - score(a))[0];
   return best && score(best) >= 0 ? best : DEFAULT_EFFICIENCY;
 }

@@ -109,11 +109,12 @@ function decodeStepSeconds(
         arch.numLayers *
         (e.allReduceLatencyUs * 1e-6 + (2 * batch * arch.hiddenSize * 2 * (tp - 1)) / tp / r.link)
       : 0;
-  return (Math.max(memory, compute) + allReduce) * input.pipelineParallelSize + e.stepOverheadMs / 1000;
+  const moe = arch.moe ? e.moeSlowdown : 1;
+  return (Math.max(memory, compute) * moe + allReduce) * input.pipelineParallelSize + e.stepOverheadMs / 1000;
 }
 
 /** Seconds to prefill one prompt of `tokens` tokens on the ranks (compute bound, chunked). */
-function prefillSeconds(input: RooflineInput, r: Rates, tokens: number): number {
+function prefillSeconds(input: RooflineInput, e: Efficiency, r: Rates, tokens: number): number {
   const { arch } = input;
   const tp = input.tensorParallelSize;
   const linear = 2 * input.activeParams * tokens;
@@ -129,7 +130,8 @@ function prefillSeconds(input: RooflineInput, r: Rates, tokens: number): number 
     2 * headWork * (fullLayers * tokens * tokens * 0.5 + cappedLayers * tokens * Math.min(window, tokens));
   const chunks = Math.max(1, Math.ceil(tokens / input.maxNumBatchedTokens));
   const weightReads = (chunks * input.weightBytesPerRank) / r.bandwidth;
-  return Math.max((linear + attention) / tp / r.prefillFlops, weightReads) * input.pipelineParallelSize;
+  const moe = arch.moe ? e.moeSlowdown : 1;
+  return Math.max(((linear + attention) / tp / r.prefillFlops) * moe, weightReads) * input.pipelineParallelSize;
 }
 
 function pointAt(input: RooflineInput, e: Efficiency, r: Rates, concurrency: number): ConcurrencyPoint {
@@ -137,8 +139,19 @@ function pointAt(input: RooflineInput, e: Efficiency, r: Rates, concurrency: num
   const batch = Math.max(1, Math.min(concurrency, input.maxBatch));
   const context = workload.promptTokens + workload.genTokens / 2;
   const step = decodeStepSeconds(input, e, r, batch, context);
-  const prefill = prefillSeconds(input, r, workload.promptTokens);
+  const prefill = prefillSeconds(input, e, r, workload.promptTokens);
   const gen = Math.max(1, workload.genTokens);
+  if (workload.arrival === "static-batch") {
+    // the whole batch prefills together (one compute-bound pass over batch x prompt tokens), then decodes
+    const batchPrefill = prefill * batch;
+    return {
+      concurrency,
+      tpotMs: step * 1000,
+      ttftMs: (batchPrefill + step) * 1000,
+      outputTokensPerSecond: (batch * gen) / (batchPrefill + gen * step),
+      perRequestTokensPerSecond: 1 / step,
+    };
+  }
   // each request's prefill is interleaved into the decode steps of the whole batch
   const tpot = step + ((batch - 1) * prefill) / gen;
   const cycle = prefill + gen * tpot;

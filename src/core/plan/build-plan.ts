@@ -8,7 +8,7 @@ import { gpuTarget } from "../memory/gpu-target.js";
 import type { EngineName } from "../memory/types.js";
 import type { ModelDescription } from "../model/describe-model.js";
 import { type Efficiency, selectEfficiency } from "../perf/efficiency.js";
-import { estimateRoofline } from "../perf/roofline.js";
+import { estimateRoofline, type RooflineInput } from "../perf/roofline.js";
 import { renderServeArgv } from "../render/serve-command.js";
 import { renderCommandLine } from "../render/shell-quote.js";
 import {
@@ -91,6 +91,10 @@ const TRADEOFF_LENGTHS = [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 2
 
 /** The whole plan: verdict, per-rank memory, KV capacity, recommendations, fixes, performance, serve command. */
 export function buildPlan(inputs: PlanInputs): Plan {
+  return buildPlanInternal(inputs, () => {});
+}
+
+function buildPlanInternal(inputs: PlanInputs, onPerfInput: (input: RooflineInput) => void): Plan {
   const { model } = inputs;
   const arch = model.architecture;
   validateSettings(arch, inputs.user, inputs.gpuCount);
@@ -144,7 +148,7 @@ export function buildPlan(inputs: PlanInputs): Plan {
       };
     });
 
-  const roofline = estimateRoofline({
+  const rooflineInput: RooflineInput = {
     arch,
     activeParams: model.params.active,
     totalParams: model.params.total,
@@ -164,8 +168,10 @@ export function buildPlan(inputs: PlanInputs): Plan {
       ),
     ),
     maxNumBatchedTokens: final.args.maxNumBatchedTokens,
-    efficiency: selectEfficiency(inputs.efficiency ?? [], inputs.engine, inputs.gpu.architecture),
-  });
+    efficiency: selectEfficiency(inputs.efficiency ?? [], inputs.engine, inputs.gpu.architecture, arch.moe ? "moe" : "dense"),
+  };
+  onPerfInput(rooflineInput);
+  const roofline = estimateRoofline(rooflineInput);
 
   const onlineQuantization = !arch.quantization && final.args.quantization ? final.args.quantization : null;
   const serveArgv = renderServeArgv({
@@ -260,4 +266,13 @@ export function buildPlan(inputs: PlanInputs): Plan {
     notes: m.notes,
     artifacts: { serveCommand: renderCommandLine(serveArgv), serveArgv },
   };
+}
+
+/** The performance model's input for a plan (calibration re-runs the model with other efficiency factors). */
+export function buildPlanWithPerfInput(inputs: PlanInputs): { plan: Plan; perfInput: RooflineInput } {
+  let captured: RooflineInput | null = null;
+  const plan = buildPlanInternal(inputs, (input) => {
+    captured = input;
+  });
+  return { plan, perfInput: captured as unknown as RooflineInput };
 }

@@ -9,6 +9,12 @@ export interface Workload {
   genTokens: number;
   concurrency: number;
   batchingMode: BatchingMode;
+  /**
+   * "closed-loop" (default): each finished request is replaced at once, prefills interleave with
+   * decodes (serving benchmarks at a fixed concurrency). "static-batch": all requests start together
+   * and finish together (llama-bench, offline batch runs).
+   */
+  arrival?: "closed-loop" | "static-batch";
 }
 
 /** Engine settings the user fixed; anything absent is chosen by the planner (and explained). */

@@ -4,8 +4,9 @@ import type { GpuCatalogEntry } from "../../core/gpu/gpu-spec.js";
 import { matchGpu } from "../../core/gpu/match-gpu.js";
 import type { EngineName } from "../../core/memory/types.js";
 import { describeModel } from "../../core/model/describe-model.js";
-import { buildPlan } from "../../core/plan/build-plan.js";
-import type { Efficiency } from "../../core/perf/efficiency.js";
+import { buildPlanWithPerfInput } from "../../core/plan/build-plan.js";
+import { type Efficiency, selectEfficiency } from "../../core/perf/efficiency.js";
+import { estimateRoofline, type RooflineInput } from "../../core/perf/roofline.js";
 import type { UserEngineSettings } from "../../core/plan/types.js";
 import { type EngineCatalog, loadEngineCatalog } from "../catalog/engine-catalog.js";
 import { loadGpuCatalog } from "../catalog/gpu-catalog.js";
@@ -24,6 +25,7 @@ export interface PerfRow {
   tensorParallelSize: number | null;
   precision: string | null;
   workload: {
+    mode?: "offline" | "closed-loop" | "poisson" | "static-batch";
     inputTokens: number | null;
     outputTokens: number | null;
     concurrency: number | null;
@@ -72,7 +74,7 @@ function settingsFor(row: PerfRow, quantizedCheckpoint: boolean, gpuFp8: boolean
 export function comparePerfRow(
   row: PerfRow,
   catalogs: { models: ModelCatalog; gpus: GpuCatalogEntry[]; engines: EngineCatalog; efficiency?: readonly Efficiency[] },
-): PerfComparison[] | string {
+): PreparedPerfRow | string {
   const entry = catalogs.models.find(row.model);
   if (!entry) return `model ${row.model} not in the catalog`;
   let gpu: GpuCatalogEntry;
@@ -81,16 +83,25 @@ export function comparePerfRow(
   } catch {
     return `GPU ${JSON.stringify(row.gpu)} not in the catalog`;
   }
-  const model = describeModel({ config: entry.config, label: entry.id });
+  const precision = (row.precision ?? "bf16").toLowerCase();
+  // 4-bit runs of a model the catalog holds unquantized: plan them as a 4-bit group-128 checkpoint
+  const fourBit = /^(q4|awq|w4a16|int4|gptq)/.test(precision);
+  const config =
+    fourBit && !("quantization_config" in entry.config)
+      ? { ...entry.config, quantization_config: { quant_method: "awq", bits: 4, group_size: 128, zero_point: true } }
+      : entry.config;
+  const model = describeModel({ config, label: entry.id });
   const settings = settingsFor(row, model.architecture.quantization !== null, gpu.fp8);
+  if (settings && plannedEngine(row.engine) === "llamacpp") settings.maxNumSeqs = Math.max(1, row.workload.concurrency ?? row.workload.batchSize ?? 1);
   if (!settings) return `precision ${row.precision} not available on ${gpu.name}`;
   const input = row.workload.inputTokens ?? 512;
   const output = row.workload.outputTokens ?? 128;
-  const concurrency = row.workload.concurrency ?? row.workload.batchSize ?? 1;
   const engine = plannedEngine(row.engine);
-  let plan: ReturnType<typeof buildPlan>;
-  try {
-    plan = buildPlan({
+  const mode = row.workload.mode ?? (row.workload.batchSize ? "static-batch" : "closed-loop");
+  // offline runs queue every request at once: the engine runs as many as its batch and KV allow
+  let perfInput: RooflineInput | null = null;
+  const planAt = (concurrency: number) => {
+    const built = buildPlanWithPerfInput({
       modelId: entry.id,
       model,
       gpu,
@@ -102,25 +113,68 @@ export function comparePerfRow(
       engineSpecs: catalogs.engines,
       efficiency: catalogs.efficiency ?? catalogs.engines.efficiency,
       user: settings,
-      workload: { promptTokens: input, genTokens: output, concurrency, batchingMode: "balanced" },
+      workload: {
+        promptTokens: input,
+        genTokens: output,
+        concurrency,
+        batchingMode: "balanced",
+        arrival: mode === "static-batch" ? "static-batch" : "closed-loop",
+      },
     });
+    perfInput = built.perfInput;
+    return built.plan;
+  };
+  let plan: ReturnType<typeof planAt>;
+  try {
+    if (mode === "offline") {
+      plan = planAt(4096);
+    } else if (mode === "poisson" && row.workload.requestRate) {
+      // Little's law: concurrency = arrival rate x time in the system, solved by iteration
+      let concurrency = 1;
+      for (let i = 0; i < 4; i++) {
+        const p = planAt(concurrency);
+        const e2e = (p.performance.ttftMs.expected + output * p.performance.tpotMs.expected) / 1000;
+        concurrency = Math.max(1, Math.round(row.workload.requestRate * e2e));
+      }
+      plan = planAt(concurrency);
+    } else {
+      plan = planAt(row.workload.concurrency ?? row.workload.batchSize ?? 1);
+    }
   } catch (error) {
     return `cannot plan: ${(error as Error).message}`;
   }
   if (!plan.fits) return `does not fit as planned (${plan.reasons[0] ?? ""})`;
+  if (!perfInput) return "no performance input";
+  return { row, perfInput: perfInput as RooflineInput, replicas: plan.config.replicas, mode, architecture: gpu.architecture };
+}
+
+/** A row ready to score: its performance-model input and how many replicas share the work. */
+export interface PreparedPerfRow {
+  row: PerfRow;
+  perfInput: RooflineInput;
+  replicas: number;
+  mode: string;
+  architecture: string;
+}
+
+/** Predicted vs published for one prepared row under an efficiency entry. */
+export function scorePerfRow(prepared: PreparedPerfRow, efficiency: Efficiency): PerfComparison[] {
+  const { row } = prepared;
+  const perf = estimateRoofline({ ...prepared.perfInput, efficiency });
   const out: PerfComparison[] = [];
   const add = (metric: PerfComparison["metric"], published: number | null, predicted: number) => {
     if (published !== null && published > 0) {
       out.push({ id: row.id, metric, published, predicted, error: Math.abs(predicted - published) / published });
     }
   };
-  const perf = plan.performance;
-  add("outputTokensPerSecond", row.result.outputTokensPerSecond, perf.outputTokensPerSecond.expected);
+  // offline runs over several replicas add their throughputs
+  const throughputScale = prepared.mode === "offline" ? prepared.replicas : 1;
+  add("outputTokensPerSecond", row.result.outputTokensPerSecond, perf.outputTokensPerSecond.expected * throughputScale);
   add("ttftMs", row.result.meanTtftMs ?? row.result.medianTtftMs, perf.ttftMs.expected);
   add("tpotMs", row.result.meanTpotMs ?? row.result.medianTpotMs, perf.tpotMs.expected);
   add("decodeTokensPerSecond", row.result.decodeTokensPerSecondSingleStream, perf.perRequestTokensPerSecond.expected);
   if (row.result.prefillTokensPerSecond !== null) {
-    add("prefillTokensPerSecond", row.result.prefillTokensPerSecond, (input * 1000) / perf.ttftMs.expected);
+    add("prefillTokensPerSecond", row.result.prefillTokensPerSecond, ((row.workload.inputTokens ?? 512) * 1000) / perf.ttftMs.expected);
   }
   return out;
 }
@@ -136,14 +190,18 @@ export async function evaluatePerf(options: { efficiency?: readonly Efficiency[]
     .split("\n")
     .filter((line) => line.trim())
     .map((line) => JSON.parse(line) as PerfRow);
-  const comparisons: PerfComparison[] = [];
+  const prepared: PreparedPerfRow[] = [];
   const skipped: Array<{ id: string; reason: string }> = [];
   for (const row of rows) {
-    const result = comparePerfRow(row, { models, gpus, engines, ...(options.efficiency ? { efficiency: options.efficiency } : {}) });
+    const result = comparePerfRow(row, { models, gpus, engines });
     if (typeof result === "string") skipped.push({ id: row.id, reason: result });
-    else comparisons.push(...result);
+    else prepared.push(result);
   }
-  return { rows, comparisons, skipped };
+  const entries = options.efficiency ?? engines.efficiency;
+  const comparisons = prepared.flatMap((p) =>
+    scorePerfRow(p, selectEfficiency(entries, p.row.engine, p.architecture, p.perfInput.arch.moe ? "moe" : "dense")),
+  );
+  return { rows, prepared, comparisons, skipped };
 }
 
 export function medianError(comparisons: readonly PerfComparison[], metrics: ReadonlyArray<PerfComparison["metric"]>) {
