@@ -49,7 +49,8 @@ function renderVllm(c: ServeConfig): string[] {
   argv.push("--gpu-memory-utilization", String(c.gpuMemoryUtilization));
   if (c.dtype !== "auto") argv.push("--dtype", c.dtype);
   if (c.onlineQuantization) argv.push("--quantization", c.onlineQuantization);
-  if (c.kvCacheDtype !== "auto") argv.push("--kv-cache-dtype", c.kvCacheDtype);
+  // a 16-bit KV cache is the default ("auto" follows the model dtype); only fp8 needs the flag
+  if (c.kvCacheDtype.startsWith("fp8")) argv.push("--kv-cache-dtype", c.kvCacheDtype);
   if (c.maxNumSeqs !== c.defaults.maxNumSeqs) argv.push("--max-num-seqs", String(c.maxNumSeqs));
   if (c.maxNumBatchedTokens !== c.defaults.maxNumBatchedTokens) {
     argv.push("--max-num-batched-tokens", String(c.maxNumBatchedTokens));
@@ -68,8 +69,10 @@ function renderSglang(c: ServeConfig): string[] {
   argv.push("--context-length", String(c.maxModelLen));
   if (c.dtype !== "auto") argv.push("--dtype", c.dtype);
   if (c.onlineQuantization) argv.push("--quantization", c.onlineQuantization);
-  if (c.kvCacheDtype !== "auto")
-    argv.push("--kv-cache-dtype", c.kvCacheDtype.startsWith("fp8") ? "fp8_e4m3" : c.kvCacheDtype);
+  // SGLang spells fp8 KV as fp8_e4m3 / fp8_e5m2 (plain "fp8" is vLLM's alias of e4m3); 16-bit is its default
+  if (c.kvCacheDtype.startsWith("fp8")) {
+    argv.push("--kv-cache-dtype", c.kvCacheDtype === "fp8_e5m2" ? "fp8_e5m2" : "fp8_e4m3");
+  }
   if (c.maxNumSeqs > 0 && c.maxNumSeqs !== c.defaults.maxNumSeqs)
     argv.push("--max-running-requests", String(c.maxNumSeqs));
   if (c.port !== undefined) argv.push("--port", String(c.port));
@@ -77,19 +80,15 @@ function renderSglang(c: ServeConfig): string[] {
 }
 
 function renderLlamaCpp(c: ServeConfig): string[] {
-  const argv = [
-    "llama-server",
-    "-m",
-    c.model,
-    "-c",
-    String(c.maxModelLen),
-    "-ngl",
-    "999",
-    "--parallel",
-    String(c.maxNumSeqs),
-  ];
-  if (c.kvCacheDtype !== "auto" && c.kvCacheDtype !== "f16")
-    argv.push("--cache-type-k", c.kvCacheDtype, "--cache-type-v", c.kvCacheDtype);
+  // a local GGUF file is passed with -m; a Hub repo with -hf (llama-server downloads the GGUF itself)
+  const source = c.model.toLowerCase().endsWith(".gguf") ? ["-m", c.model] : ["-hf", c.model];
+  const argv = ["llama-server", ...source, "-c", String(c.maxModelLen), "-ngl", "999"];
+  argv.push("--parallel", String(Math.max(1, c.maxNumSeqs)));
+  // llama.cpp cache types (common/arg.cpp kv_cache_types): f16 is the default; bf16, q8_0, q4_0 ...
+  const cacheType = c.kvCacheDtype === "bfloat16" ? "bf16" : c.kvCacheDtype;
+  if (!["auto", "f16", "float16"].includes(cacheType)) {
+    argv.push("--cache-type-k", cacheType, "--cache-type-v", cacheType);
+  }
   if (c.port !== undefined) argv.push("--port", String(c.port));
   return argv;
 }
