@@ -8,7 +8,9 @@ const { comparisons, skipped } = await evaluatePerf();
 const pct = (v: number | null) => (v === null ? "-" : `${(v * 100).toFixed(1)}%`);
 console.log("row | metric | published | predicted | error");
 for (const c of comparisons) {
-  console.log(`${c.id} | ${c.metric} | ${c.published.toFixed(1)} | ${c.predicted.toFixed(1)} | ${pct(c.error)}`);
+  console.log(
+    `${c.id} | ${c.metric} | ${c.published.toFixed(1)} | ${c.predicted.toFixed(1)} | ${pct(c.error)}`,
+  );
 }
 for (const s of skipped) console.log(`skipped ${s.id}: ${s.reason}`);
 const throughput = medianError(comparisons, ["outputTokensPerSecond", "decodeTokensPerSecond"]);

@@ -6,7 +6,11 @@
  */
 import { stringify } from "yaml";
 import { DEFAULT_EFFICIENCY, type Efficiency } from "../src/core/perf/efficiency.js";
-import { evaluatePerf, type PreparedPerfRow, scorePerfRow } from "../src/runtime/calibration/evaluate-perf.js";
+import {
+  evaluatePerf,
+  type PreparedPerfRow,
+  scorePerfRow,
+} from "../src/runtime/calibration/evaluate-perf.js";
 
 const GRID = {
   bandwidth: [0.45, 0.55, 0.65, 0.75, 0.85, 0.95],
@@ -17,7 +21,9 @@ const GRID = {
 };
 
 function loss(rows: readonly PreparedPerfRow[], e: Efficiency): number {
-  const errors = rows.flatMap((row) => scorePerfRow(row, e)).map((c) => Math.min(2, Math.abs(Math.log(c.predicted / c.published))));
+  const errors = rows
+    .flatMap((row) => scorePerfRow(row, e))
+    .map((c) => Math.min(2, Math.abs(Math.log(c.predicted / c.published))));
   return errors.length ? errors.reduce((a, b) => a + b, 0) / errors.length : 0;
 }
 
@@ -30,7 +36,14 @@ function fit(rows: readonly PreparedPerfRow[], base: Efficiency): Efficiency {
       for (const prefillCompute of GRID.prefillCompute)
         for (const stepOverheadMs of GRID.stepOverheadMs)
           for (const moeSlowdown of hasMoe ? GRID.moeSlowdown : [base.moeSlowdown]) {
-            const candidate = { ...base, bandwidth, decodeCompute, prefillCompute, stepOverheadMs, moeSlowdown };
+            const candidate = {
+              ...base,
+              bandwidth,
+              decodeCompute,
+              prefillCompute,
+              stepOverheadMs,
+              moeSlowdown,
+            };
             const l = loss(rows, candidate);
             if (l < bestLoss) {
               best = candidate;
@@ -47,15 +60,27 @@ const describe = (rows: readonly PreparedPerfRow[]) =>
 const engines = [...new Set(prepared.map((p) => p.row.engine))].sort();
 for (const engine of engines) {
   for (const modelClass of ["dense", "moe"] as const) {
-    const rows = prepared.filter((p) => p.row.engine === engine && (p.perfInput.arch.moe ? "moe" : "dense") === modelClass);
+    const rows = prepared.filter(
+      (p) => p.row.engine === engine && (p.perfInput.arch.moe ? "moe" : "dense") === modelClass,
+    );
     if (rows.length === 0) continue;
-    const classFit = fit(rows, { ...DEFAULT_EFFICIENCY, id: `perf-${engine}-${modelClass}`, servingEngine: engine, architecture: "*", modelClass });
+    const classFit = fit(rows, {
+      ...DEFAULT_EFFICIENCY,
+      id: `perf-${engine}-${modelClass}`,
+      servingEngine: engine,
+      architecture: "*",
+      modelClass,
+    });
     entries.push({ ...classFit, source: describe(rows) });
     const archs = [...new Set(rows.map((r) => r.architecture))].sort();
     for (const arch of archs) {
       const archRows = rows.filter((r) => r.architecture === arch);
       if (archRows.length < 4 || archs.length === 1) continue;
-      const archFit = fit(archRows, { ...classFit, id: `perf-${engine}-${modelClass}-${arch}`, architecture: arch });
+      const archFit = fit(archRows, {
+        ...classFit,
+        id: `perf-${engine}-${modelClass}-${arch}`,
+        architecture: arch,
+      });
       entries.push({ ...archFit, source: describe(archRows) });
     }
   }

@@ -6,7 +6,12 @@ import { ServepilotError } from "../core/errors.js";
 import { matchGpu } from "../core/gpu/match-gpu.js";
 import { customGpuFromMemory } from "../core/gpu/memory-size.js";
 import type { Plan } from "../core/plan/types.js";
-import { type Artifact, type ArtifactKind, defaultArtifactKinds, renderArtifacts } from "../core/render/artifacts.js";
+import {
+  type Artifact,
+  type ArtifactKind,
+  defaultArtifactKinds,
+  renderArtifacts,
+} from "../core/render/artifacts.js";
 import { buildDeployment } from "../core/render/build-deployment.js";
 import { loadGpuCatalog } from "./catalog/gpu-catalog.js";
 import { type PlanOptions, type PlanRequest, plan } from "./plan.js";
@@ -33,8 +38,14 @@ export interface GenerateResult {
 export async function generate(request: PlanRequest, options: GenerateOptions): Promise<GenerateResult> {
   const result = await plan(request, options);
   const gpus = await loadGpuCatalog({ dataDir: options.dataDir ?? null });
-  const gpu = gpus.find((g) => g.id === result.hardware.gpuId) ?? (request.gpu ? matchGpu(request.gpu, gpus).entry : customGpuFromMemory(`${result.hardware.memoryPerGpuGiB}GiB`));
-  const deployment = buildDeployment(result, gpu, { ...(options.port !== undefined ? { port: options.port } : {}) });
+  const gpu =
+    gpus.find((g) => g.id === result.hardware.gpuId) ??
+    (request.gpu
+      ? matchGpu(request.gpu, gpus).entry
+      : customGpuFromMemory(`${result.hardware.memoryPerGpuGiB}GiB`));
+  const deployment = buildDeployment(result, gpu, {
+    ...(options.port !== undefined ? { port: options.port } : {}),
+  });
   const kinds = options.emit ?? defaultArtifactKinds(deployment);
   const artifacts: Artifact[] = renderArtifacts(deployment, kinds);
   if (kinds.includes("profile")) {
@@ -47,7 +58,12 @@ export async function generate(request: PlanRequest, options: GenerateOptions): 
     });
   }
   if (kinds.includes("plan")) {
-    artifacts.push({ kind: "plan", file: "plan.json", content: `${JSON.stringify(result, null, 2)}\n`, executable: false });
+    artifacts.push({
+      kind: "plan",
+      file: "plan.json",
+      content: `${JSON.stringify(result, null, 2)}\n`,
+      executable: false,
+    });
   }
   const outputDir = resolve(options.outputDir);
   await mkdir(dirname(outputDir), { recursive: true });
@@ -61,15 +77,22 @@ export async function generate(request: PlanRequest, options: GenerateOptions): 
   } catch (error) {
     if (error instanceof ServepilotError) throw error;
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new ServepilotError("PERMISSION_DENIED", `-o ${options.outputDir}: cannot read (${(error as NodeJS.ErrnoException).code})`);
+      throw new ServepilotError(
+        "PERMISSION_DENIED",
+        `-o ${options.outputDir}: cannot read (${(error as NodeJS.ErrnoException).code})`,
+      );
     }
   }
   const conflicts = artifacts.map((a) => a.file).filter((file) => existing.includes(file));
   if (conflicts.length > 0 && !options.force) {
-    throw new ServepilotError("INVALID_ARGUMENT", `-o ${options.outputDir}: ${conflicts.join(", ")} already exist; nothing was written`, {
-      hint: "pass --force to overwrite them, or choose another directory",
-      details: { conflicts },
-    });
+    throw new ServepilotError(
+      "INVALID_ARGUMENT",
+      `-o ${options.outputDir}: ${conflicts.join(", ")} already exist; nothing was written`,
+      {
+        hint: "pass --force to overwrite them, or choose another directory",
+        details: { conflicts },
+      },
+    );
   }
   const staging = `${outputDir}.servepilot-${randomBytes(4).toString("hex")}`;
   try {
@@ -80,14 +103,23 @@ export async function generate(request: PlanRequest, options: GenerateOptions): 
       if (artifact.executable) await chmod(path, 0o755);
     }
     await mkdir(outputDir, { recursive: true });
-    for (const artifact of artifacts) await rename(join(staging, artifact.file), join(outputDir, artifact.file));
+    for (const artifact of artifacts)
+      await rename(join(staging, artifact.file), join(outputDir, artifact.file));
   } catch (error) {
     if (error instanceof ServepilotError) throw error;
-    throw new ServepilotError("PERMISSION_DENIED", `-o ${options.outputDir}: cannot write (${(error as NodeJS.ErrnoException).code ?? "error"})`, {
-      cause: error,
-    });
+    throw new ServepilotError(
+      "PERMISSION_DENIED",
+      `-o ${options.outputDir}: cannot write (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      {
+        cause: error,
+      },
+    );
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  return { outputDir, files: artifacts.map((a) => ({ kind: a.kind, path: join(outputDir, a.file) })), plan: result };
+  return {
+    outputDir,
+    files: artifacts.map((a) => ({ kind: a.kind, path: join(outputDir, a.file) })),
+    plan: result,
+  };
 }

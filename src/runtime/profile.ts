@@ -120,6 +120,10 @@ export function requestToProfile(request: PlanRequest): Profile {
       concurrency: request.concurrency,
       batchingMode: request.batchingMode,
     }),
-    policy: pick({ headroomGb: request.headroomGb, overheadGb: request.overheadGb, interconnect: request.interconnect }),
+    policy: pick({
+      headroomGb: request.headroomGb,
+      overheadGb: request.overheadGb,
+      interconnect: request.interconnect,
+    }),
   };
 }

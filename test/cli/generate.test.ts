@@ -16,11 +16,20 @@ describe("servepilot generate", () => {
     const result = runCli(["generate", "Qwen/Qwen3-8B", "--gpu", "H100", "-o", dir, "--json"]);
     expect(result.code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(
-      ["compose.yaml", "docker-run.sh", "helm-values.yaml", "kubernetes.yaml", "plan.json", "profile.yaml", "serve.sh"].sort(),
+      [
+        "compose.yaml",
+        "docker-run.sh",
+        "helm-values.yaml",
+        "kubernetes.yaml",
+        "plan.json",
+        "profile.yaml",
+        "serve.sh",
+      ].sort(),
     );
     expect(statSync(join(dir, "serve.sh")).mode & 0o111).not.toBe(0);
     for (const file of ["compose.yaml", "kubernetes.yaml", "helm-values.yaml", "profile.yaml"]) {
-      for (const doc of parseAllDocuments(readFileSync(join(dir, file), "utf8"))) expect(doc.errors, file).toEqual([]);
+      for (const doc of parseAllDocuments(readFileSync(join(dir, file), "utf8")))
+        expect(doc.errors, file).toEqual([]);
     }
     const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8"));
     expect(plan.artifacts.serveArgv[0]).toBe("vllm");
@@ -28,7 +37,24 @@ describe("servepilot generate", () => {
 
   it("reproduces the same plan from the generated profile (round trip)", () => {
     const dir = outDir();
-    runCli(["generate", "qwen3-32b", "--gpu", "L40S", "--gpus", "2", "--max-model-len", "16384", "--kv-cache-dtype", "fp8", "--concurrency", "8", "--engine-version", "0.11.0", "-o", dir]);
+    runCli([
+      "generate",
+      "qwen3-32b",
+      "--gpu",
+      "L40S",
+      "--gpus",
+      "2",
+      "--max-model-len",
+      "16384",
+      "--kv-cache-dtype",
+      "fp8",
+      "--concurrency",
+      "8",
+      "--engine-version",
+      "0.11.0",
+      "-o",
+      dir,
+    ]);
     const generated = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8"));
     const replanned = runCli(["plan", "--profile", join(dir, "profile.yaml"), "--json"]).json().data;
     expect(replanned).toEqual(generated);
@@ -49,7 +75,20 @@ describe("servepilot generate", () => {
 
   it("writes multi-node artifacts when one node is not enough", () => {
     const dir = outDir();
-    const result = runCli(["generate", "deepseek-ai/DeepSeek-V3", "--gpu", "H100", "--nodes", "2", "--gpus-per-node", "8", "--max-model-len", "32768", "-o", dir]);
+    const result = runCli([
+      "generate",
+      "deepseek-ai/DeepSeek-V3",
+      "--gpu",
+      "H100",
+      "--nodes",
+      "2",
+      "--gpus-per-node",
+      "8",
+      "--max-model-len",
+      "32768",
+      "-o",
+      dir,
+    ]);
     expect(result.code).toBe(0);
     expect(readdirSync(dir)).toContain("leaderworkerset.yaml");
     expect(readFileSync(join(dir, "ray-multinode.sh"), "utf8")).toMatch(/ray start --head/);
@@ -61,19 +100,40 @@ describe("servepilot generate", () => {
     mkdirSync(model);
     writeFileSync(
       join(model, "config.json"),
-      JSON.stringify({ model_type: "llama", hidden_size: 512, intermediate_size: 1024, num_hidden_layers: 4, num_attention_heads: 8, vocab_size: 1000, max_position_embeddings: 4096 }),
+      JSON.stringify({
+        model_type: "llama",
+        hidden_size: 512,
+        intermediate_size: 1024,
+        num_hidden_layers: 4,
+        num_attention_heads: 8,
+        vocab_size: 1000,
+        max_position_embeddings: 4096,
+      }),
     );
     const dir = outDir();
     expect(runCli(["generate", model, "--gpu", "L4", "-o", dir, "--emit", "serve,docker,plan"]).code).toBe(0);
     const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8"));
     const script = readFileSync(join(dir, "serve.sh"), "utf8").replace(/^exec /m, "printf '%s\\n' ");
-    const printed = spawnSync("sh", ["-c", script], { encoding: "utf8", env: { HOME: "/nowhere", PATH: process.env.PATH } });
+    const printed = spawnSync("sh", ["-c", script], {
+      encoding: "utf8",
+      env: { HOME: "/nowhere", PATH: process.env.PATH },
+    });
     expect(printed.stdout.trimEnd().split("\n")).toEqual([...plan.artifacts.serveArgv, "--port", "8000"]);
     expect(plan.artifacts.serveArgv[2]).toBe(model);
   });
 
   it("refuses an unknown --emit kind (exit 2)", () => {
-    const result = runCli(["generate", "Qwen/Qwen3-8B", "--gpu", "H100", "-o", outDir(), "--emit", "serve,terraform", "--json"]);
+    const result = runCli([
+      "generate",
+      "Qwen/Qwen3-8B",
+      "--gpu",
+      "H100",
+      "-o",
+      outDir(),
+      "--emit",
+      "serve,terraform",
+      "--json",
+    ]);
     expect(result.code).toBe(2);
     expect(result.json().error.message).toMatch(/--emit takes a comma-separated list of serve, docker/);
   });

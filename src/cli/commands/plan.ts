@@ -46,7 +46,10 @@ const REQUEST_KEYS: Array<keyof PlanRequest> = [
 ];
 
 /** The plan request from a profile (if any) with command-line flags over it. */
-export async function requestFromFlags(positional: string | undefined, flags: PlanFlags): Promise<PlanRequest> {
+export async function requestFromFlags(
+  positional: string | undefined,
+  flags: PlanFlags,
+): Promise<PlanRequest> {
   let request: Partial<PlanRequest> = {};
   if (flags.profile) {
     const { loadProfile, profileToRequest } = await import("../../runtime/profile.js");
@@ -60,7 +63,10 @@ export async function requestFromFlags(positional: string | undefined, flags: Pl
   }
   const model = positional ?? flags.model ?? request.model;
   if (!model) {
-    throw new ServepilotError("INVALID_ARGUMENT", "no model given: pass a model id (or --model, or --profile)");
+    throw new ServepilotError(
+      "INVALID_ARGUMENT",
+      "no model given: pass a model id (or --model, or --profile)",
+    );
   }
   for (const key of REQUEST_KEYS) {
     const value = flags[key as keyof PlanFlags];
@@ -71,12 +77,19 @@ export async function requestFromFlags(positional: string | undefined, flags: Pl
   return { ...request, model };
 }
 
-async function runPlan(ctx: CommandContext, positional: string | undefined, flags: PlanFlags): Promise<CommandResult> {
+async function runPlan(
+  ctx: CommandContext,
+  positional: string | undefined,
+  flags: PlanFlags,
+): Promise<CommandResult> {
   const { plan } = await import("../../runtime/plan.js");
   const { resolveDataDir } = await import("../../runtime/paths.js");
   const { renderPlan } = await import("../render/plan.js");
   const request = await requestFromFlags(positional, flags);
-  const result = await plan(request, { dataDir: resolveDataDir({ flag: ctx.dataDirFlag, env: ctx.env }), env: ctx.env });
+  const result = await plan(request, {
+    dataDir: resolveDataDir({ flag: ctx.dataDirFlag, env: ctx.env }),
+    env: ctx.env,
+  });
   return { data: result, human: renderPlan(result, ctx.colors, { explain: flags.explain === true }) };
 }
 

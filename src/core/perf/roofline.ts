@@ -131,7 +131,9 @@ function prefillSeconds(input: RooflineInput, e: Efficiency, r: Rates, tokens: n
   const chunks = Math.max(1, Math.ceil(tokens / input.maxNumBatchedTokens));
   const weightReads = (chunks * input.weightBytesPerRank) / r.bandwidth;
   const moe = arch.moe ? e.moeSlowdown : 1;
-  return Math.max(((linear + attention) / tp / r.prefillFlops) * moe, weightReads) * input.pipelineParallelSize;
+  return (
+    Math.max(((linear + attention) / tp / r.prefillFlops) * moe, weightReads) * input.pipelineParallelSize
+  );
 }
 
 function pointAt(input: RooflineInput, e: Efficiency, r: Rates, concurrency: number): ConcurrencyPoint {

@@ -168,7 +168,12 @@ function buildPlanInternal(inputs: PlanInputs, onPerfInput: (input: RooflineInpu
       ),
     ),
     maxNumBatchedTokens: final.args.maxNumBatchedTokens,
-    efficiency: selectEfficiency(inputs.efficiency ?? [], inputs.engine, inputs.gpu.architecture, arch.moe ? "moe" : "dense"),
+    efficiency: selectEfficiency(
+      inputs.efficiency ?? [],
+      inputs.engine,
+      inputs.gpu.architecture,
+      arch.moe ? "moe" : "dense",
+    ),
   };
   onPerfInput(rooflineInput);
   const roofline = estimateRoofline(rooflineInput);

@@ -4,9 +4,9 @@ import type { GpuCatalogEntry } from "../../core/gpu/gpu-spec.js";
 import { matchGpu } from "../../core/gpu/match-gpu.js";
 import type { EngineName } from "../../core/memory/types.js";
 import { describeModel } from "../../core/model/describe-model.js";
-import { buildPlanWithPerfInput } from "../../core/plan/build-plan.js";
 import { type Efficiency, selectEfficiency } from "../../core/perf/efficiency.js";
 import { estimateRoofline, type RooflineInput } from "../../core/perf/roofline.js";
+import { buildPlanWithPerfInput } from "../../core/plan/build-plan.js";
 import type { UserEngineSettings } from "../../core/plan/types.js";
 import { type EngineCatalog, loadEngineCatalog } from "../catalog/engine-catalog.js";
 import { loadGpuCatalog } from "../catalog/gpu-catalog.js";
@@ -73,7 +73,12 @@ function settingsFor(row: PerfRow, quantizedCheckpoint: boolean, gpuFp8: boolean
 /** Re-predicts each published measurement the catalogs can describe. */
 export function comparePerfRow(
   row: PerfRow,
-  catalogs: { models: ModelCatalog; gpus: GpuCatalogEntry[]; engines: EngineCatalog; efficiency?: readonly Efficiency[] },
+  catalogs: {
+    models: ModelCatalog;
+    gpus: GpuCatalogEntry[];
+    engines: EngineCatalog;
+    efficiency?: readonly Efficiency[];
+  },
 ): PreparedPerfRow | string {
   const entry = catalogs.models.find(row.model);
   if (!entry) return `model ${row.model} not in the catalog`;
@@ -88,11 +93,15 @@ export function comparePerfRow(
   const fourBit = /^(q4|awq|w4a16|int4|gptq)/.test(precision);
   const config =
     fourBit && !("quantization_config" in entry.config)
-      ? { ...entry.config, quantization_config: { quant_method: "awq", bits: 4, group_size: 128, zero_point: true } }
+      ? {
+          ...entry.config,
+          quantization_config: { quant_method: "awq", bits: 4, group_size: 128, zero_point: true },
+        }
       : entry.config;
   const model = describeModel({ config, label: entry.id });
   const settings = settingsFor(row, model.architecture.quantization !== null, gpu.fp8);
-  if (settings && plannedEngine(row.engine) === "llamacpp") settings.maxNumSeqs = Math.max(1, row.workload.concurrency ?? row.workload.batchSize ?? 1);
+  if (settings && plannedEngine(row.engine) === "llamacpp")
+    settings.maxNumSeqs = Math.max(1, row.workload.concurrency ?? row.workload.batchSize ?? 1);
   if (!settings) return `precision ${row.precision} not available on ${gpu.name}`;
   const input = row.workload.inputTokens ?? 512;
   const output = row.workload.outputTokens ?? 128;
@@ -145,7 +154,13 @@ export function comparePerfRow(
   }
   if (!plan.fits) return `does not fit as planned (${plan.reasons[0] ?? ""})`;
   if (!perfInput) return "no performance input";
-  return { row, perfInput: perfInput as RooflineInput, replicas: plan.config.replicas, mode, architecture: gpu.architecture };
+  return {
+    row,
+    perfInput: perfInput as RooflineInput,
+    replicas: plan.config.replicas,
+    mode,
+    architecture: gpu.architecture,
+  };
 }
 
 /** A row ready to score: its performance-model input and how many replicas share the work. */
@@ -164,17 +179,35 @@ export function scorePerfRow(prepared: PreparedPerfRow, efficiency: Efficiency):
   const out: PerfComparison[] = [];
   const add = (metric: PerfComparison["metric"], published: number | null, predicted: number) => {
     if (published !== null && published > 0) {
-      out.push({ id: row.id, metric, published, predicted, error: Math.abs(predicted - published) / published });
+      out.push({
+        id: row.id,
+        metric,
+        published,
+        predicted,
+        error: Math.abs(predicted - published) / published,
+      });
     }
   };
   // offline runs over several replicas add their throughputs
   const throughputScale = prepared.mode === "offline" ? prepared.replicas : 1;
-  add("outputTokensPerSecond", row.result.outputTokensPerSecond, perf.outputTokensPerSecond.expected * throughputScale);
+  add(
+    "outputTokensPerSecond",
+    row.result.outputTokensPerSecond,
+    perf.outputTokensPerSecond.expected * throughputScale,
+  );
   add("ttftMs", row.result.meanTtftMs ?? row.result.medianTtftMs, perf.ttftMs.expected);
   add("tpotMs", row.result.meanTpotMs ?? row.result.medianTpotMs, perf.tpotMs.expected);
-  add("decodeTokensPerSecond", row.result.decodeTokensPerSecondSingleStream, perf.perRequestTokensPerSecond.expected);
+  add(
+    "decodeTokensPerSecond",
+    row.result.decodeTokensPerSecondSingleStream,
+    perf.perRequestTokensPerSecond.expected,
+  );
   if (row.result.prefillTokensPerSecond !== null) {
-    add("prefillTokensPerSecond", row.result.prefillTokensPerSecond, ((row.workload.inputTokens ?? 512) * 1000) / perf.ttftMs.expected);
+    add(
+      "prefillTokensPerSecond",
+      row.result.prefillTokensPerSecond,
+      ((row.workload.inputTokens ?? 512) * 1000) / perf.ttftMs.expected,
+    );
   }
   return out;
 }
@@ -199,12 +232,18 @@ export async function evaluatePerf(options: { efficiency?: readonly Efficiency[]
   }
   const entries = options.efficiency ?? engines.efficiency;
   const comparisons = prepared.flatMap((p) =>
-    scorePerfRow(p, selectEfficiency(entries, p.row.engine, p.architecture, p.perfInput.arch.moe ? "moe" : "dense")),
+    scorePerfRow(
+      p,
+      selectEfficiency(entries, p.row.engine, p.architecture, p.perfInput.arch.moe ? "moe" : "dense"),
+    ),
   );
   return { rows, prepared, comparisons, skipped };
 }
 
-export function medianError(comparisons: readonly PerfComparison[], metrics: ReadonlyArray<PerfComparison["metric"]>) {
+export function medianError(
+  comparisons: readonly PerfComparison[],
+  metrics: ReadonlyArray<PerfComparison["metric"]>,
+) {
   const errors = comparisons
     .filter((c) => metrics.includes(c.metric))
     .map((c) => c.error)

@@ -47,7 +47,10 @@ describe("performance model behaviour", async () => {
 
   it("never decodes faster than memory bandwidth allows for one stream", () => {
     for (const p of prepared) {
-      const single = estimateRoofline({ ...p.perfInput, workload: { ...p.perfInput.workload, concurrency: 1 } });
+      const single = estimateRoofline({
+        ...p.perfInput,
+        workload: { ...p.perfInput.workload, concurrency: 1 },
+      });
       const bytesPerStep = p.perfInput.weightBytesPerRank * (p.perfInput.arch.moe ? 0 : 1);
       const floorMs = (bytesPerStep / (p.perfInput.gpu.memory.bandwidthGBs * 1e9)) * 1000;
       expect(single.tpotMs.expected, p.row.id).toBeGreaterThanOrEqual(floorMs * 0.99);
