@@ -27,7 +27,7 @@ function loss(rows: readonly PreparedPerfRow[], e: Efficiency): number {
   return errors.length ? errors.reduce((a, b) => a + b, 0) / errors.length : 0;
 }
 
-function fit(rows: readonly PreparedPerfRow[], base: Efficiency): Efficiency {
+function fitGroup(rows: readonly PreparedPerfRow[], base: Efficiency): Efficiency {
   let best = base;
   let bestLoss = loss(rows, base);
   const hasMoe = rows.some((r) => r.perfInput.arch.moe);
@@ -64,7 +64,7 @@ for (const engine of engines) {
       (p) => p.row.engine === engine && (p.perfInput.arch.moe ? "moe" : "dense") === modelClass,
     );
     if (rows.length === 0) continue;
-    const classFit = fit(rows, {
+    const classFit = fitGroup(rows, {
       ...DEFAULT_EFFICIENCY,
       id: `perf-${engine}-${modelClass}`,
       servingEngine: engine,
@@ -76,7 +76,7 @@ for (const engine of engines) {
     for (const arch of archs) {
       const archRows = rows.filter((r) => r.architecture === arch);
       if (archRows.length < 4 || archs.length === 1) continue;
-      const archFit = fit(archRows, {
+      const archFit = fitGroup(archRows, {
         ...classFit,
         id: `perf-${engine}-${modelClass}-${arch}`,
         architecture: arch,

