@@ -15,16 +15,31 @@ import {
 const GRID = {
   bandwidth: [0.45, 0.55, 0.65, 0.75, 0.85, 0.95],
   decodeCompute: [0.1, 0.2, 0.35, 0.5, 0.7],
-  prefillCompute: [0.15, 0.25, 0.4, 0.6, 0.8],
+  prefillCompute: [0.04, 0.08, 0.15, 0.25, 0.4, 0.6, 0.8],
   stepOverheadMs: [0.5, 1, 2, 4, 8, 16],
   moeSlowdown: [1, 2, 4, 8],
 };
 
 function loss(rows: readonly PreparedPerfRow[], e: Efficiency): number {
-  const errors = rows
-    .flatMap((row) => scorePerfRow(row, e))
-    .map((c) => Math.min(2, Math.abs(Math.log(c.predicted / c.published))));
-  return errors.length ? errors.reduce((a, b) => a + b, 0) / errors.length : 0;
+  // the acceptance bounds are on medians: minimize the worst of the per-metric median |log ratio|,
+  // with the mean as a tie-breaker so outliers still pull a little
+  const comparisons = rows.flatMap((row) => scorePerfRow(row, e));
+  const logError = (c: { predicted: number; published: number }) =>
+    Math.min(2, Math.abs(Math.log(c.predicted / c.published)));
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted.length ? (sorted[Math.floor((sorted.length - 1) / 2)] as number) : 0;
+  };
+  const groups = [
+    comparisons.filter((c) => c.metric === "outputTokensPerSecond" || c.metric === "decodeTokensPerSecond"),
+    comparisons.filter((c) => c.metric === "ttftMs" || c.metric === "prefillTokensPerSecond"),
+    comparisons.filter((c) => c.metric === "tpotMs"),
+  ].filter((g) => g.length > 0);
+  const worstMedian = Math.max(0, ...groups.map((g) => median(g.map(logError))));
+  const mean = comparisons.length
+    ? comparisons.map(logError).reduce((a, b) => a + b, 0) / comparisons.length
+    : 0;
+  return worstMedian + 0.25 * mean;
 }
 
 function fitGroup(rows: readonly PreparedPerfRow[], base: Efficiency): Efficiency {

@@ -156,9 +156,16 @@ function pointAt(input: RooflineInput, e: Efficiency, r: Rates, concurrency: num
   }
   // each request's prefill is interleaved into the decode steps of the whole batch
   const tpot = step + ((batch - 1) * prefill) / gen;
-  const cycle = prefill + gen * tpot;
-  // other requests' prefills compete for the same steps while this one prefills
-  const ttft = prefill * (1 + ((batch - 1) * prefill) / cycle) + step;
+  // Prefill is a shared server: requests wait for the prefills queued before theirs. In a closed loop
+  // of `batch` users its utilization is the others' prefill work per cycle; the mean wait of an M/D/1
+  // queue, rho / (2 (1 - rho)) x service time, is solved together with the cycle it lengthens.
+  let ttft = prefill + step;
+  let cycle = ttft + gen * tpot;
+  for (let i = 0; i < 8; i++) {
+    const rho = Math.min(0.95, ((batch - 1) * prefill) / cycle);
+    ttft = prefill * (1 + rho / (2 * (1 - rho))) + step;
+    cycle = ttft + gen * tpot;
+  }
   const queued = concurrency > batch ? (concurrency / batch - 1) * cycle : 0;
   return {
     concurrency,

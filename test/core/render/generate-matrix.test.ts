@@ -43,11 +43,18 @@ const SETUPS = [
 ];
 const SKIP: Record<EngineName, number> = { vllm: 3, sglang: 3, llamacpp: 1 };
 
-const [models, gpus, engines] = await Promise.all([loadModelCatalog(), loadGpuCatalog(), loadEngineCatalog()]);
+const [models, gpus, engines] = await Promise.all([
+  loadModelCatalog(),
+  loadGpuCatalog(),
+  loadEngineCatalog(),
+]);
 const registries = Object.fromEntries(
   (["vllm", "sglang", "llamacpp"] as const).map((engine) => [
     engine,
-    parseFlagRegistry(parse(readFileSync(new URL(`../../../data/engines/flags/${engine}.yaml`, import.meta.url), "utf8")), engine),
+    parseFlagRegistry(
+      parse(readFileSync(new URL(`../../../data/engines/flags/${engine}.yaml`, import.meta.url), "utf8")),
+      engine,
+    ),
   ]),
 );
 const scratch = mkdtempSync(join(tmpdir(), "sp-matrix-"));
@@ -105,6 +112,8 @@ describe("generate: 10 models x 3 GPU setups", () => {
       writeFileSync(path, artifact.content);
       execFileSync("sh", ["-n", path]); // throws on a syntax error
     }
-    expect(gpu.vendor === "amd" ? byFile["docker-run.sh"] : "").toMatch(gpu.vendor === "amd" ? /--device=\/dev\/kfd/ : /^$/);
+    expect(gpu.vendor === "amd" ? byFile["docker-run.sh"] : "").toMatch(
+      gpu.vendor === "amd" ? /--device=\/dev\/kfd/ : /^$/,
+    );
   });
 });
