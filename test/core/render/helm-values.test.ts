@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ServepilotError } from "../../../src/core/errors.js";

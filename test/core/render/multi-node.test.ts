@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import type { Deployment } from "../../../src/core/render/deployment.js";
 import { renderMultiNode, renderRayCommands } from "../../../src/core/render/multi-node.js";
