@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { ServepilotError } from "../../core/errors.js";
-import { ARTIFACT_KINDS, type ArtifactKind } from "../../core/render/artifacts.js";
+import { ARTIFACT_KINDS, type ArtifactKind } from "../../core/render/artifact-kinds.js";
 import { action, type CommandContext, type CommandResult } from "../context.js";
 import { positiveInt } from "../options.js";
 import { addPlanOptions, type PlanFlags, requestFromFlags } from "./plan.js";

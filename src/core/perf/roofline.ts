@@ -1,7 +1,8 @@
 import type { GpuSpec } from "../gpu/gpu-spec.js";
 import type { Architecture } from "../model/architecture.js";
 import type { Range, Workload } from "../plan/types.js";
-import { DEFAULT_EFFICIENCY, type Efficiency } from "./efficiency.js";
+import type { Efficiency } from "./efficiency.js";
+import { DEFAULT_EFFICIENCY } from "./select-efficiency.js";
 
 /**
  * Roofline performance model per GPU rank, for continuous batching with chunked prefill:

@@ -7,8 +7,9 @@ import type { GpuSpec } from "../gpu/gpu-spec.js";
 import { gpuTarget } from "../memory/gpu-target.js";
 import type { EngineName } from "../memory/types.js";
 import type { ModelDescription } from "../model/describe-model.js";
-import { type Efficiency, selectEfficiency } from "../perf/efficiency.js";
+import type { Efficiency } from "../perf/efficiency.js";
 import { estimateRoofline, type RooflineInput } from "../perf/roofline.js";
+import { selectEfficiency } from "../perf/select-efficiency.js";
 import { renderServeArgv } from "../render/serve-command.js";
 import { renderCommandLine } from "../render/shell-quote.js";
 import {
