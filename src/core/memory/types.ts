@@ -77,3 +77,20 @@ export interface MemoryPlan {
   /** How each figure was obtained (formula, calibration, assumption), for --explain. */
   notes: string[];
 }
+
+/** Engine settings the user fixed; anything absent is chosen (by the engine's defaults or the planner). */
+export interface UserEngineSettings {
+  tensorParallelSize?: number;
+  pipelineParallelSize?: number;
+  maxModelLen?: number;
+  gpuMemoryUtilization?: number;
+  dtype?: string;
+  quantization?: string | null;
+  kvCacheDtype?: string;
+  maxNumSeqs?: number;
+  maxNumBatchedTokens?: number;
+  blockSize?: number;
+  enforceEager?: boolean;
+  /** Memory per GPU kept for something else (--overhead-gb), bytes. */
+  reservedBytes?: number;
+}

@@ -1,23 +1,10 @@
 import type { VllmSpec } from "../engines/vllm-spec.js";
 import { ServepilotError } from "../errors.js";
 import type { Architecture } from "../model/architecture.js";
-import type { GpuMemoryTarget, ResolvedEngineArgs } from "./types.js";
+import type { GpuMemoryTarget, ResolvedEngineArgs, UserEngineSettings } from "./types.js";
 
 /** What the user passed (all optional); `resolveVllmArgs` fills the rest as vLLM would. */
-export interface VllmUserArgs {
-  tensorParallelSize?: number;
-  pipelineParallelSize?: number;
-  maxModelLen?: number;
-  gpuMemoryUtilization?: number;
-  dtype?: string;
-  quantization?: string | null;
-  kvCacheDtype?: string;
-  maxNumSeqs?: number;
-  maxNumBatchedTokens?: number;
-  blockSize?: number;
-  enforceEager?: boolean;
-  reservedBytes?: number;
-}
+export type VllmUserArgs = UserEngineSettings;
 
 const GIB = 2 ** 30;
 

@@ -17,22 +17,7 @@ export interface Workload {
   arrival?: "closed-loop" | "static-batch";
 }
 
-/** Engine settings the user fixed; anything absent is chosen by the planner (and explained). */
-export interface UserEngineSettings {
-  tensorParallelSize?: number;
-  pipelineParallelSize?: number;
-  maxModelLen?: number;
-  gpuMemoryUtilization?: number;
-  dtype?: string;
-  quantization?: string | null;
-  kvCacheDtype?: string;
-  maxNumSeqs?: number;
-  maxNumBatchedTokens?: number;
-  blockSize?: number;
-  enforceEager?: boolean;
-  /** Memory per GPU kept for something else (--overhead-gb), bytes. */
-  reservedBytes?: number;
-}
+export type { UserEngineSettings } from "../memory/types.js";
 
 export interface Range {
   low: number;

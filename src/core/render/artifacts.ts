@@ -1,3 +1,4 @@
+import type { ArtifactKind } from "./artifact-kinds.js";
 import { renderCompose } from "./compose.js";
 import type { Deployment } from "./deployment.js";
 import { renderDockerRun } from "./docker-run.js";
@@ -6,17 +7,7 @@ import { renderKubernetes } from "./kubernetes.js";
 import { renderMultiNode, renderRayCommands } from "./multi-node.js";
 import { renderCommandLine } from "./shell-quote.js";
 
-export const ARTIFACT_KINDS = [
-  "serve",
-  "docker",
-  "compose",
-  "k8s",
-  "helm",
-  "multinode",
-  "profile",
-  "plan",
-] as const;
-export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+export { ARTIFACT_KINDS, type ArtifactKind } from "./artifact-kinds.js";
 
 export interface Artifact {
   kind: ArtifactKind;
