@@ -2,13 +2,17 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ServepilotError } from "../core/errors.js";
+import { registerCache } from "./commands/cache.js";
+import { registerDebug } from "./commands/debug.js";
 import { registerDetect } from "./commands/detect.js";
 import { registerFit } from "./commands/fit.js";
 import { registerGenerate } from "./commands/generate.js";
 import { registerGpus } from "./commands/gpus.js";
 import { registerInspect } from "./commands/inspect.js";
+import { registerList } from "./commands/list.js";
 import { registerModels } from "./commands/models.js";
 import { registerPlan } from "./commands/plan.js";
+import { registerShowConfig } from "./commands/show-config.js";
 import { reportError } from "./output.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -25,7 +29,6 @@ export function buildProgram(): Command {
     .option("--debug", "print stack traces with errors")
     .option("--no-color", "disable colour (NO_COLOR is honoured too)")
     .option("--data-dir <dir>", "servepilot data directory (default: $SERVEPILOT_HOME or ~/.servepilot)")
-    .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   registerPlan(program);
@@ -35,6 +38,10 @@ export function buildProgram(): Command {
   registerGpus(program);
   registerModels(program);
   registerInspect(program);
+  registerList(program);
+  registerShowConfig(program);
+  registerCache(program);
+  registerDebug(program);
   program.addHelpText(
     "after",
     "\nExit codes: 0 ok, 1 general, 2 configuration / bad input, 3 GPU detection, 4 launch, 5 cache, 6 network, 7 permission.",
@@ -58,8 +65,14 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       ) {
         return;
       }
+      if (error.code === "commander.help") {
+        // a command group without its subcommand: the help was printed; that is a usage error
+        process.exitCode = 2;
+        return;
+      }
       const message = error.message.replace(/^error: /, "");
-      process.exitCode = reportError(new ServepilotError("INVALID_ARGUMENT", message), {
+      const hint = "run servepilot --help (or servepilot <command> --help) for usage";
+      process.exitCode = reportError(new ServepilotError("INVALID_ARGUMENT", message, { hint }), {
         json,
         debug,
         color: false,

@@ -1,0 +1,94 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { ServepilotError } from "../../core/errors.js";
+import { mergeRecipes, type RecipeRecord } from "../../core/recipes/merge-recipes.js";
+import { parseRecipesFile } from "../../core/recipes/parse-recipes-file.js";
+import { BUILTIN_DATA_DIR } from "../paths.js";
+
+export interface LoadRecipesOptions {
+  /** servepilot's data directory: user recipes are read from `<dataDir>/recipes/` when it exists. */
+  dataDir?: string | null;
+  /** A directory of user recipes (`--recipes-dir`); replaces `<dataDir>/recipes/` and must exist. */
+  recipesDir?: string | null;
+}
+
+export interface LoadedRecipes {
+  /** Built-in recipes with the user's merged over them by id (a user recipe keeps the built-in's place). */
+  records: RecipeRecord[];
+  /** Files read, built-ins first. */
+  files: string[];
+}
+
+/** The built-in recipe directory (data/recipes/). */
+export const BUILTIN_RECIPES_DIR = join(BUILTIN_DATA_DIR, "recipes");
+
+async function listRecipeFiles(dir: string, required: boolean, flag: string): Promise<string[]> {
+  try {
+    const names = await readdir(dir);
+    return names
+      .filter((name) => /\.ya?ml$/i.test(name))
+      .sort()
+      .map((name) => join(dir, name));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!required && code === "ENOENT") return [];
+    if (code === "EACCES" || code === "EPERM") {
+      throw new ServepilotError(
+        "PERMISSION_DENIED",
+        `${dir}: cannot read the directory (permission denied)`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw new ServepilotError(
+      "INVALID_ARGUMENT",
+      `${flag} ${dir}: cannot read the recipe directory (${code === "ENOENT" ? "it does not exist" : (code ?? "error")})`,
+      { cause: error },
+    );
+  }
+}
+
+async function readRecipeFiles(
+  files: readonly string[],
+  kind: RecipeRecord["origin"]["kind"],
+  label: (file: string) => string,
+): Promise<RecipeRecord[]> {
+  const perFile = await Promise.all(
+    files.map(async (file) => {
+      let text: string;
+      try {
+        text = await readFile(file, "utf8");
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new ServepilotError(
+          code === "EACCES" ? "PERMISSION_DENIED" : "INVALID_DATA_FILE",
+          `${file}: cannot read (${code ?? "error"})`,
+          { cause: error },
+        );
+      }
+      // parseRecipesFile names file:line:col of the offending value
+      return parseRecipesFile(label(file), text).map(
+        (recipe): RecipeRecord => ({ recipe, origin: { kind, file: label(file) } }),
+      );
+    }),
+  );
+  return perFile.flat();
+}
+
+/**
+ * Loads the recipe library: the built-ins (data/recipes/*.yaml), then the user's YAML files from
+ * `recipesDir`, else `<dataDir>/recipes/` (absent is fine), merged by id (docs/recipes.md).
+ */
+export async function loadRecipes(options: LoadRecipesOptions = {}): Promise<LoadedRecipes> {
+  const userDir = options.recipesDir ?? (options.dataDir ? join(options.dataDir, "recipes") : null);
+  const [builtinFiles, userFiles] = await Promise.all([
+    listRecipeFiles(BUILTIN_RECIPES_DIR, true, "data/recipes"),
+    userDir ? listRecipeFiles(userDir, options.recipesDir != null, "--recipes-dir") : Promise.resolve([]),
+  ]);
+  const [builtin, user] = await Promise.all([
+    readRecipeFiles(builtinFiles, "builtin", (file) => join("data", relative(BUILTIN_DATA_DIR, file))),
+    readRecipeFiles(userFiles, "user", (file) => file),
+  ]);
+  return { records: mergeRecipes(builtin, user), files: [...builtinFiles, ...userFiles] };
+}
