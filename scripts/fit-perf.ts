@@ -1,7 +1,7 @@
 /**
  * Fits the performance efficiency factors (data/engines/perf-efficiency.yaml) to the published
  * measurements in data/calibration/perf.jsonl: a grid search per serving engine, then per engine and
- * GPU architecture where at least 4 rows exist, minimizing the mean |log(predicted / published)| over
+ * GPU architecture where at least 6 rows exist, minimizing the mean |log(predicted / published)| over
  * throughput, TTFT and TPOT. Prints YAML entries to paste into the data file: `npx tsx scripts/fit-perf.ts`.
  */
 import { stringify } from "yaml";
@@ -90,7 +90,7 @@ for (const engine of engines) {
     const archs = [...new Set(rows.map((r) => r.architecture))].sort();
     for (const arch of archs) {
       const archRows = rows.filter((r) => r.architecture === arch);
-      if (archRows.length < 4 || archs.length === 1) continue;
+      if (archRows.length < 6 || archs.length === 1) continue;
       const archFit = fitGroup(archRows, {
         ...classFit,
         id: `perf-${engine}-${modelClass}-${arch}`,
