@@ -18,7 +18,7 @@ export interface LoadedEntries<T> {
   files: string[];
 }
 
-interface SourceFile {
+export interface SourceFile {
   path: string;
   text: string;
 }
@@ -35,7 +35,18 @@ export interface CompiledCatalog {
   engines: unknown[];
 }
 
-async function listYamlFiles(dir: string, required: boolean): Promise<string[]> {
+/**
+ * The YAML files of a catalog directory, sorted. A missing directory is an empty list unless
+ * `required`; `unreadable` words the error for other failures (default: a data-file error).
+ */
+export async function listYamlFiles(
+  dir: string,
+  required: boolean,
+  unreadable: (code: string | undefined, error: unknown) => ServepilotError = (code, error) =>
+    new ServepilotError("INVALID_DATA_FILE", `${dir}: cannot read catalog directory (${code ?? "error"})`, {
+      cause: error,
+    }),
+): Promise<string[]> {
   try {
     const names = await readdir(dir);
     return names
@@ -54,17 +65,12 @@ async function listYamlFiles(dir: string, required: boolean): Promise<string[]> 
         },
       );
     }
-    throw new ServepilotError(
-      "INVALID_DATA_FILE",
-      `${dir}: cannot read catalog directory (${code ?? "error"})`,
-      {
-        cause: error,
-      },
-    );
+    throw unreadable(code, error);
   }
 }
 
-async function readSources(files: string[]): Promise<SourceFile[]> {
+/** Reads catalog files; an unreadable one is named with its error code. */
+export async function readSources(files: readonly string[]): Promise<SourceFile[]> {
   return Promise.all(
     files.map(async (path) => {
       try {

@@ -1,8 +1,8 @@
-import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { ServepilotError } from "../../core/errors.js";
 import { mergeRecipes, type RecipeRecord } from "../../core/recipes/merge-recipes.js";
 import { parseRecipesFile } from "../../core/recipes/parse-recipes-file.js";
+import { listYamlFiles, readSources } from "../catalog/load-entries.js";
 import { BUILTIN_DATA_DIR } from "../paths.js";
 
 export interface LoadRecipesOptions {
@@ -22,31 +22,17 @@ export interface LoadedRecipes {
 /** The built-in recipe directory (data/recipes/). */
 export const BUILTIN_RECIPES_DIR = join(BUILTIN_DATA_DIR, "recipes");
 
-async function listRecipeFiles(dir: string, required: boolean, flag: string): Promise<string[]> {
-  try {
-    const names = await readdir(dir);
-    return names
-      .filter((name) => /\.ya?ml$/i.test(name))
-      .sort()
-      .map((name) => join(dir, name));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (!required && code === "ENOENT") return [];
-    if (code === "EACCES" || code === "EPERM") {
-      throw new ServepilotError(
-        "PERMISSION_DENIED",
-        `${dir}: cannot read the directory (permission denied)`,
-        {
-          cause: error,
-        },
-      );
-    }
-    throw new ServepilotError(
-      "INVALID_ARGUMENT",
-      `${flag} ${dir}: cannot read the recipe directory (${code === "ENOENT" ? "it does not exist" : (code ?? "error")})`,
-      { cause: error },
-    );
-  }
+function listRecipeFiles(dir: string, required: boolean, flag: string): Promise<string[]> {
+  return listYamlFiles(
+    dir,
+    required,
+    (code, error) =>
+      new ServepilotError(
+        "INVALID_ARGUMENT",
+        `${flag} ${dir}: cannot read the recipe directory (${code === "ENOENT" ? "it does not exist" : (code ?? "error")})`,
+        { cause: error },
+      ),
+  );
 }
 
 async function readRecipeFiles(
@@ -54,26 +40,13 @@ async function readRecipeFiles(
   kind: RecipeRecord["origin"]["kind"],
   label: (file: string) => string,
 ): Promise<RecipeRecord[]> {
-  const perFile = await Promise.all(
-    files.map(async (file) => {
-      let text: string;
-      try {
-        text = await readFile(file, "utf8");
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new ServepilotError(
-          code === "EACCES" ? "PERMISSION_DENIED" : "INVALID_DATA_FILE",
-          `${file}: cannot read (${code ?? "error"})`,
-          { cause: error },
-        );
-      }
-      // parseRecipesFile names file:line:col of the offending value
-      return parseRecipesFile(label(file), text).map(
-        (recipe): RecipeRecord => ({ recipe, origin: { kind, file: label(file) } }),
-      );
-    }),
+  const sources = await readSources(files);
+  // parseRecipesFile names file:line:col of the offending value
+  return sources.flatMap(({ path, text }) =>
+    parseRecipesFile(label(path), text).map(
+      (recipe): RecipeRecord => ({ recipe, origin: { kind, file: label(path) } }),
+    ),
   );
-  return perFile.flat();
 }
 
 /**
