@@ -1,25 +1,6 @@
-import { mkdtempSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isolatedEnv, runCli } from "../helpers/run-cli.js";
-
-const FIXTURES = new URL("../fixtures/hardware/", import.meta.url).pathname;
-
-/** A PATH holding only the fake GPU tools, replaying a captured scenario (null: no GPU tool at all). */
-function fakeToolsEnv(scenario: string | null): NodeJS.ProcessEnv {
-  const bin = mkdtempSync(join(tmpdir(), "sp-bin-"));
-  if (scenario) {
-    for (const tool of ["nvidia-smi", "amd-smi", "rocm-smi"]) {
-      symlinkSync(join(FIXTURES, "bin", `fake-${tool}`), join(bin, tool));
-    }
-  }
-  const nodeDir = process.execPath.replace(/\/node$/, "");
-  return isolatedEnv({
-    PATH: `${bin}:${nodeDir}`,
-    ...(scenario ? { FAKE_SMI_SCENARIO: join(FIXTURES, "scenarios", scenario) } : {}),
-  });
-}
+import { fakeToolsEnv } from "../helpers/fake-gpu-tools.js";
+import { runCli } from "../helpers/run-cli.js";
 
 describe("servepilot list", () => {
   it("lists recipes matching --filter as JSON", () => {
