@@ -14,6 +14,8 @@ export interface CommandContext {
   colors: Colors;
   /** `--data-dir` as given (resolved later by runtime/paths.ts). */
   dataDirFlag: string | undefined;
+  /** `--config` as given (read by the commands that use the config file). */
+  configFlag: string | undefined;
   env: NodeJS.ProcessEnv;
   writers: Writers;
 }
@@ -23,6 +25,8 @@ export interface CommandResult {
   data: unknown;
   /** Human output for the terminal. */
   human: string;
+  /** The command printed its result itself (a foreground launch prints when ready, then runs on). */
+  printed?: boolean;
 }
 
 interface GlobalOptions {
@@ -30,6 +34,7 @@ interface GlobalOptions {
   debug?: boolean;
   color?: boolean;
   dataDir?: string;
+  config?: string;
 }
 
 export function contextFrom(
@@ -42,8 +47,16 @@ export function contextFrom(
     globals.color !== false &&
     !("NO_COLOR" in env) &&
     (env.FORCE_COLOR !== undefined || process.stdout.isTTY === true);
-  const output: OutputOptions = { json: globals.json === true, debug: globals.debug === true, color };
-  return { output, colors: colorsFor(output), dataDirFlag: globals.dataDir, env, writers };
+  const debug = globals.debug === true || /^(1|true|yes|on)$/i.test(env.SERVEPILOT_DEBUG?.trim() ?? "");
+  const output: OutputOptions = { json: globals.json === true, debug, color };
+  return {
+    output,
+    colors: colorsFor(output),
+    dataDirFlag: globals.dataDir,
+    configFlag: globals.config,
+    env,
+    writers,
+  };
 }
 
 /**
@@ -58,7 +71,8 @@ export function action<A extends unknown[]>(
     const ctx = contextFrom(command);
     try {
       const result = await work(ctx, ...(args.slice(0, -1) as A));
-      ctx.writers.stdout(ctx.output.json ? renderSuccessEnvelope(result.data) : result.human);
+      if (!result.printed)
+        ctx.writers.stdout(ctx.output.json ? renderSuccessEnvelope(result.data) : result.human);
     } catch (error) {
       process.exitCode = reportError(error, ctx.output, ctx.writers);
     }

@@ -9,6 +9,8 @@ import { registerFit } from "./commands/fit.js";
 import { registerGenerate } from "./commands/generate.js";
 import { registerGpus } from "./commands/gpus.js";
 import { registerInspect } from "./commands/inspect.js";
+import { registerInstanceCommands } from "./commands/instances.js";
+import { registerLaunch } from "./commands/launch.js";
 import { registerList } from "./commands/list.js";
 import { registerModels } from "./commands/models.js";
 import { registerPlan } from "./commands/plan.js";
@@ -29,6 +31,10 @@ export function buildProgram(): Command {
     .option("--debug", "print stack traces with errors")
     .option("--no-color", "disable colour (NO_COLOR is honoured too)")
     .option("--data-dir <dir>", "servepilot data directory (default: $SERVEPILOT_HOME or ~/.servepilot)")
+    .option(
+      "--config <file>",
+      "defaults for launch (default: <data-dir>/config.yaml; SERVEPILOT_* env wins over it)",
+    )
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   registerPlan(program);
@@ -40,6 +46,8 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerList(program);
   registerShowConfig(program);
+  registerLaunch(program);
+  registerInstanceCommands(program);
   registerCache(program);
   registerDebug(program);
   program.addHelpText(
@@ -53,7 +61,8 @@ export function buildProgram(): Command {
 export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
   const json = argv.includes("--json");
-  const debug = argv.includes("--debug");
+  const debug =
+    argv.includes("--debug") || /^(1|true|yes|on)$/i.test(process.env.SERVEPILOT_DEBUG?.trim() ?? "");
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -29,10 +29,10 @@ describe("servepilot list", () => {
     }
   });
 
-  it("says no instance runs yet", () => {
+  it("says nothing runs in a fresh data directory", () => {
     const result = runCli(["list", "running"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("no instances");
+    expect(result.stdout).toBe("nothing is running\n");
   });
 
   it("exits 2 on an unknown type, listing the valid ones", () => {

@@ -15,10 +15,22 @@ async function runList(ctx: CommandContext, type: string, flags: ListFlags): Pro
   applyFormat(ctx, flags.format);
   const kind = oneOf("list <type>", LIST_TYPES)(type);
   if (kind === "running") {
-    // the launcher (instances) is not implemented yet
+    const { resolveDataDir } = await import("../../runtime/paths.js");
+    const { instanceStatuses } = await import("../../runtime/supervisor/status.js");
+    const { renderInstanceTable } = await import("../render/instances.js");
+    const dataDir = resolveDataDir({ flag: ctx.dataDirFlag, env: ctx.env });
+    const filter = flags.filter?.toLowerCase();
+    const running = (await instanceStatuses(dataDir, { env: ctx.env })).filter(
+      (r) =>
+        r.alive &&
+        (filter === undefined ||
+          [r.record.name, r.record.model, r.record.engine, r.record.recipeId].some((v) =>
+            v.toLowerCase().includes(filter),
+          )),
+    );
     return {
-      data: { instances: [], count: 0 },
-      human: "no instances (the launcher is not implemented yet)\n",
+      data: { instances: running.map((r) => ({ ...r.record, healthy: r.healthy })), count: running.length },
+      human: running.length === 0 ? "nothing is running\n" : renderInstanceTable(running, ctx.colors),
     };
   }
   const { resolveDataDir } = await import("../../runtime/paths.js");

@@ -24,6 +24,15 @@ export function deploymentName(modelId: string): string {
 }
 
 /**
+ * Seconds an engine may take from start to ready for `totalWeightsGiB` of weights (all GPUs): loading at
+ * ~0.5 GiB/s worst case plus compilation and CUDA-graph capture, at least 10 minutes. A download, when
+ * the model is not cached yet, is on top (the launcher's --timeout covers it).
+ */
+export function coldStartSeconds(totalWeightsGiB: number): number {
+  return Math.max(600, Math.ceil(totalWeightsGiB * 2 + 300));
+}
+
+/**
  * The GPU product label the NVIDIA GPU feature discovery puts on nodes: the nvidia-smi name with
  * spaces as dashes ("NVIDIA H100 80GB HBM3" -> "NVIDIA-H100-80GB-HBM3").
  */
@@ -69,8 +78,7 @@ export function buildDeployment(plan: Plan, gpu: GpuSpec, options: DeploymentOpt
     // the checkpoint once, plus room for a second revision or tokenizer files
     cacheSize: `${Math.max(20, Math.ceil((weightsGiB * 1.3) / 10) * 10)}Gi`,
     gpuProductLabel: productLabel(gpu),
-    // download at ~100 MB/s worst case is the caller's business; loading at ~1 GiB/s plus compile / graph capture
-    startupSeconds: Math.max(600, Math.ceil(weightsGiB * 2 + 300)),
+    startupSeconds: coldStartSeconds(weightsGiB),
     env:
       gpu.vendor === "amd"
         ? { HIP_VISIBLE_DEVICES: Array.from({ length: onNode }, (_, i) => String(first + i)).join(",") }

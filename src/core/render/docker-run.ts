@@ -129,6 +129,19 @@ function parseImage(image: string): { repository: string; tag: string } {
  * by name (`-e HF_TOKEN`), so docker copies it from the caller's environment and no secret is printed.
  */
 export function renderDockerRun(d: Deployment): string {
+  const lines = dockerRunGroups(d, { publishHost: null });
+  return `${lines.map((words) => words.map(quoteWord).join(" ")).join(" \\\n  ")}\n`;
+}
+
+/**
+ * `docker run` as an argv array (what the launcher executes). `publishHost` binds the published port
+ * to one host address (127.0.0.1 by default for launches); null publishes on every interface.
+ */
+export function dockerRunArgv(d: Deployment, options: { publishHost: string | null }): string[] {
+  return dockerRunGroups(d, options).flat();
+}
+
+function dockerRunGroups(d: Deployment, options: { publishHost: string | null }): string[][] {
   assertSingleNode(d, "docker run");
   const command = resolveContainerCommand(d);
   const lines: string[][] = [["docker", "run", "--rm", "-d", "--name", d.name]];
@@ -143,7 +156,8 @@ export function renderDockerRun(d: Deployment): string {
       ["--ipc=host", "--shm-size", d.shmSize],
     );
   }
-  lines.push(["-p", `${d.port}:${d.port}`]);
+  const publish = options.publishHost === null ? "" : `${options.publishHost}:`;
+  lines.push(["-p", `${publish}${d.port}:${d.port}`]);
   lines.push(["-v", `${d.hfCacheHostPath}:${CONTAINER_HF_CACHE}`]);
   for (const path of command.hostPaths) lines.push(["-v", `${path}:${path}:ro`]);
   lines.push(["-e", "HF_TOKEN"]);
@@ -151,7 +165,7 @@ export function renderDockerRun(d: Deployment): string {
   if (command.entrypoint) lines.push(["--entrypoint", command.entrypoint.join(" ")]);
   lines.push([d.image]);
   lines.push(...groupFlags(command.args));
-  return `${lines.map((words) => words.map(quoteWord).join(" ")).join(" \\\n  ")}\n`;
+  return lines;
 }
 
 /** One container, one node: a plan spanning nodes has its own artifacts. */

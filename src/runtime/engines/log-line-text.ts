@@ -38,3 +38,19 @@ export function readLastPercent(text: string): number | null {
 export function toGiB(value: number, unit: string): number {
   return unit.toUpperCase().startsWith("M") ? value / 1024 : value;
 }
+
+/**
+ * The message of a log line without the engine's prefix: vLLM's "(EngineCore_DP0 pid=1) ERROR
+ * 11-22 13:51:11 [core.py:708] ", SGLang's "[2025-01-01 12:00:00 TP0] ", uvicorn's "ERROR:    ".
+ */
+export function logLineMessage(line: string): string {
+  return cleanLogLine(line)
+    .replace(/^\([\w-]+ pid=\d+\)\s+/, "")
+    .replace(
+      /^(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?\s+\[[^\]]*\]\s+/,
+      "",
+    )
+    .replace(/^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:[^\]]*)\]\s+/, "")
+    .replace(/^(?:INFO|WARNING|ERROR|CRITICAL):\s+/, "")
+    .trim();
+}

@@ -3,7 +3,7 @@ import type { EngineName } from "../../core/memory/types.js";
 import type { Architecture } from "../../core/model/architecture.js";
 import type { ModelDescription } from "../../core/model/describe-model.js";
 import { buildPlan } from "../../core/plan/build-plan.js";
-import type { UserEngineSettings } from "../../core/plan/types.js";
+import type { Plan, UserEngineSettings } from "../../core/plan/types.js";
 import type { RecipeMetric, RecipePrecision } from "../../core/recipes/recipe.js";
 import type { EngineCatalog } from "../catalog/engine-catalog.js";
 import { type PlannedFigures, planFigures, recipeWorkload } from "./plan-recipe.js";
@@ -41,6 +41,8 @@ export interface GenerateConfigInput {
   precision?: RecipePrecision | undefined;
   metric?: RecipeMetric | undefined;
   ggufTensors?: ReadonlyArray<{ name: string; shape: readonly number[]; ggmlType: string }> | null;
+  /** Settings to impose over the planner's choices (a launch failure's fix is planned this way). */
+  overrides?: UserEngineSettings;
 }
 
 /**
@@ -73,6 +75,11 @@ function precisionSettings(input: GenerateConfigInput): {
 }
 
 export function generateConfig(input: GenerateConfigInput): GeneratedConfig {
+  return generateConfigWithPlan(input).config;
+}
+
+/** The generated configuration and the plan it comes from (a launch needs the plan for docker). */
+export function generateConfigWithPlan(input: GenerateConfigInput): { config: GeneratedConfig; plan: Plan } {
   const engine = input.engine ?? "vllm";
   const { user, precision, warnings } = precisionSettings(input);
   const plan = buildPlan({
@@ -88,11 +95,11 @@ export function generateConfig(input: GenerateConfigInput): GeneratedConfig {
     engineSpecs: input.engines,
     efficiency: input.engines.efficiency,
     ...(input.ggufTensors ? { ggufTensors: input.ggufTensors } : {}),
-    user,
+    user: { ...user, ...input.overrides },
     workload: recipeWorkload(input.metric ?? "balanced"),
   });
   const figures = planFigures(plan);
-  return {
+  const config: GeneratedConfig = {
     generated: true,
     engine,
     engineVersion: plan.config.engineVersion,
@@ -103,4 +110,5 @@ export function generateConfig(input: GenerateConfigInput): GeneratedConfig {
     ...figures,
     warnings: [...warnings, ...figures.warnings],
   };
+  return { config, plan };
 }

@@ -55,6 +55,10 @@ export interface PlannedFigures {
   kvCache: { tokens: number; maxConcurrency: number; kvCacheGiB: number; bytesPerTokenPerGpu: number };
   outputTokensPerSecond: number;
   serveCommand: string;
+  /** The same command as an argv array (program first): what a launch runs. */
+  serveArgv: string[];
+  /** Weights per GPU rank (GiB), as the engine prints "Model loading took X GiB". */
+  weightsGiB: number;
   warnings: string[];
 }
 
@@ -74,6 +78,8 @@ export function planFigures(plan: Plan): PlannedFigures {
     },
     outputTokensPerSecond: plan.performance.outputTokensPerSecond.expected,
     serveCommand: plan.artifacts.serveCommand,
+    serveArgv: plan.artifacts.serveArgv,
+    weightsGiB: plan.memory.perGpu.weightsGiB,
     warnings: plan.warnings,
   };
 }

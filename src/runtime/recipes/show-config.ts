@@ -1,4 +1,6 @@
+import type { GpuSpec } from "../../core/gpu/gpu-spec.js";
 import type { EngineName } from "../../core/memory/types.js";
+import type { Plan, UserEngineSettings } from "../../core/plan/types.js";
 import type { RecipeRecord } from "../../core/recipes/merge-recipes.js";
 import type { Recipe, RecipeMetric, RecipePrecision } from "../../core/recipes/recipe.js";
 import {
@@ -9,8 +11,9 @@ import {
 } from "../../core/recipes/select.js";
 import { loadEngineCatalog } from "../catalog/engine-catalog.js";
 import { loadGpuCatalog } from "../catalog/gpu-catalog.js";
+import type { DetectionReport } from "../detect-and-match.js";
 import { loadModel } from "../load-model.js";
-import { type GeneratedConfig, generateConfig } from "./generate-config.js";
+import { type GeneratedConfig, generateConfigWithPlan } from "./generate-config.js";
 import { loadRecipes } from "./load-recipes.js";
 import { type PlannedFigures, planFigures, planRecipeOn } from "./plan-recipe.js";
 import { resolveRecipeHardware } from "./resolve-recipe-hardware.js";
@@ -33,6 +36,18 @@ export interface ShowConfigRequest {
 export interface ShowConfigOptions {
   dataDir?: string | null;
   env?: NodeJS.ProcessEnv;
+  /** GPU detection already done by the caller (a launch detects once for selection and allocation). */
+  detection?: DetectionReport;
+}
+
+/** show-config's result plus what a launch needs to start the chosen configuration. */
+export interface ResolvedConfigs {
+  result: ShowConfigResult;
+  /** The plan of a candidate (by recipe id) or of the generated configuration ("generated"). */
+  planOf(id: string): Plan | null;
+  /** A candidate's plan again with some settings changed (how a launch failure's fix is computed). */
+  replan(id: string, overrides: UserEngineSettings): Plan | null;
+  gpu: GpuSpec;
 }
 
 interface RecipeSummary {
@@ -115,6 +130,14 @@ export async function showConfig(
   request: ShowConfigRequest,
   options: ShowConfigOptions = {},
 ): Promise<ShowConfigResult> {
+  return (await resolveConfigs(request, options)).result;
+}
+
+/** showConfig, keeping the plans (the launcher starts the selected one). */
+export async function resolveConfigs(
+  request: ShowConfigRequest,
+  options: ShowConfigOptions = {},
+): Promise<ResolvedConfigs> {
   const dataDir = options.dataDir ?? null;
   const [library, gpuCatalog, engines, loaded] = await Promise.all([
     loadRecipes({ dataDir, recipesDir: request.recipesDir ?? null }),
@@ -134,6 +157,7 @@ export async function showConfig(
     namedDefaultCount: Math.max(1, ...forModel.map((r) => r.recipe.gpuCount)),
     catalog: gpuCatalog,
     detect: async () => {
+      if (options.detection) return options.detection;
       const { detectAndMatch } = await import("../detect-and-match.js");
       return detectAndMatch({ dataDir, ...(options.env ? { env: options.env } : {}) });
     },
@@ -176,9 +200,9 @@ export async function showConfig(
   const rejected = selection.rejected.map(
     (r): RejectedConfig => ({ ...summarize(recordOf(r.recipe), r.recipe), code: r.code, reason: r.reason }),
   );
-  const generated =
+  const generatedWithPlan =
     candidates.length === 0
-      ? generateConfig({
+      ? generateConfigWithPlan({
           ...context,
           gpuCount: hardware.count,
           engine: request.engine,
@@ -186,7 +210,10 @@ export async function showConfig(
           metric: request.metric,
         })
       : null;
-  return {
+  const generated = generatedWithPlan?.config ?? null;
+  const plans = new Map<string, Plan>(selection.candidates.map((c) => [c.recipe.id, c.plan]));
+  if (generatedWithPlan) plans.set("generated", generatedWithPlan.plan);
+  const result: ShowConfigResult = {
     model: modelId,
     hardware: {
       gpuId: hardware.gpu.id,
@@ -210,4 +237,22 @@ export async function showConfig(
     generated,
     warnings: hardware.warnings,
   };
+  const replan = (id: string, overrides: UserEngineSettings): Plan | null => {
+    const candidate = selection.candidates.find((c) => c.recipe.id === id);
+    if (candidate) {
+      const engineArgs = { ...candidate.recipe.engineArgs, ...overrides } as Recipe["engineArgs"];
+      return planRecipeOn({ ...candidate.recipe, engineArgs }, context);
+    }
+    const base = plans.get(id);
+    if (id !== "generated" || !base) return null;
+    return generateConfigWithPlan({
+      ...context,
+      gpuCount: hardware.count,
+      engine: request.engine,
+      precision: request.precision,
+      metric: request.metric,
+      overrides,
+    }).plan;
+  };
+  return { result, planOf: (id) => plans.get(id) ?? null, replan, gpu: hardware.gpu };
 }

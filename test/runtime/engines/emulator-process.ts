@@ -36,6 +36,8 @@ export async function startEmulator(
   const child = spawn(process.execPath, [EMULATOR, ...args], {
     env: { ...process.env, EMULATOR_SCENARIO: scenario, EMULATOR_LINE_DELAY_MS: "0", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
+    // its own process group, so that clean-up reaches its EngineCore child too
+    detached: true,
   });
   let text = "";
   child.stdout?.on("data", (chunk: Buffer) => {
@@ -108,8 +110,12 @@ export async function waitForExit(
 
 /** Stops the emulator if it still runs (test clean-up). */
 export async function stopEmulator(emulator: RunningEmulator | undefined): Promise<void> {
-  if (emulator === undefined || emulator.child.exitCode !== null || emulator.child.signalCode !== null)
-    return;
-  emulator.child.kill("SIGKILL");
-  await emulator.exited;
+  if (emulator === undefined) return;
+  const pid = emulator.child.pid;
+  try {
+    if (pid !== undefined) process.kill(-pid, "SIGKILL");
+  } catch {
+    // the group is gone already
+  }
+  if (emulator.child.exitCode === null && emulator.child.signalCode === null) await emulator.exited;
 }
