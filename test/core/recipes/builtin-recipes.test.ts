@@ -11,11 +11,13 @@ import { recipeSettings } from "../../../src/core/recipes/recipe-settings.js";
 import { loadEngineCatalog } from "../../../src/runtime/catalog/engine-catalog.js";
 import { loadGpuCatalog } from "../../../src/runtime/catalog/gpu-catalog.js";
 import { loadModelCatalog } from "../../../src/runtime/catalog/model-catalog.js";
+import { launchArgv } from "../../../src/runtime/engines/adapters.js";
 
 /**
  * Acceptance for the built-in library (data/recipes/): every file passes the schema, every recipe
  * names catalog models and GPUs, plans and fits on its first listed GPU with its GPU count and engine
- * release, and renders an engine command the engine's flag registry accepts for that release.
+ * release, and renders an engine command (as planned, and as `launch` runs it) that the engine's flag
+ * registry accepts for that release.
  */
 const RECIPES_DIR = new URL("../../../data/recipes/", import.meta.url);
 const files = readdirSync(RECIPES_DIR).filter((name) => name.endsWith(".yaml"));
@@ -110,6 +112,21 @@ describe("built-in recipes", () => {
         skip: SKIP[recipe.engine],
       });
       expect(problems.map((p) => p.message)).toEqual([]);
+      // what `launch` runs: the same argv with host, port and served name added
+      const launched = launchArgv({
+        engine: recipe.engine,
+        program: recipe.engine === "vllm" ? "vllm" : recipe.engine === "sglang" ? "python3" : "llama-server",
+        serveArgv: plan.artifacts.serveArgv,
+        host: "127.0.0.1",
+        port: 8123,
+        servedModelName: recipe.model,
+      });
+      const launchProblems = checkArgv(registries[recipe.engine], launched, {
+        engine: recipe.engine,
+        version: recipe.engineVersion,
+        skip: SKIP[recipe.engine],
+      });
+      expect(launchProblems.map((p) => p.message)).toEqual([]);
       const quant = model.architecture.quantization;
       expect(effectivePrecision(recipe, quant?.scheme ?? null, quant?.weightBits ?? null)).toBe(
         recipe.precision,

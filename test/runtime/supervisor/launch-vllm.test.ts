@@ -3,7 +3,7 @@
  * the `vllm` program and captured nvidia-smi output as the GPUs: readiness, every failure cause with
  * its fix, GPU and port allocation, stop with no process left, pid-reuse protection.
  */
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -234,6 +234,30 @@ describe("launch with the vLLM emulator", () => {
     expect(result.pid).toBeNull();
     expect(result.argv).toContain("--port");
     expect(await instanceStatuses(ctx.dataDir, { env: ctx.env })).toEqual([]);
+  });
+
+  it("--docker runs the release image on the allocated GPUs, published on the launch host only", async () => {
+    const ctx = setup();
+    const bin = mkdtempSync(join(tmpdir(), "sp-docker-"));
+    writeFileSync(join(bin, "docker"), "#!/bin/sh\nexit 0\n");
+    chmodSync(join(bin, "docker"), 0o755);
+    const env = { ...ctx.env, PATH: `${bin}:${ctx.env.PATH}` };
+    const result = await launch({ ...QWEN, docker: true, dryRun: true }, { dataDir: ctx.dataDir, env });
+    const argv = result.argv;
+    expect(argv.slice(0, 6)).toEqual([
+      join(bin, "docker"),
+      "run",
+      "--rm",
+      "-d",
+      "--name",
+      "servepilot-qwen3-8b",
+    ]);
+    expect(argv[argv.indexOf("--gpus") + 1]).toBe("device=0");
+    expect(argv[argv.indexOf("-p") + 1]).toBe(`127.0.0.1:${result.port}:${result.port}`);
+    expect(argv.some((a) => /^vllm\/vllm-openai:v\d/.test(a))).toBe(true);
+    // inside the container vLLM listens on every interface, under the name clients use
+    expect(argv.slice(argv.indexOf("--host"), argv.indexOf("--host") + 2)).toEqual(["--host", "0.0.0.0"]);
+    expect(argv).toContain("--served-model-name");
   });
 
   it("refuses a recipe that does not qualify here, with its reason", async () => {
