@@ -53,6 +53,17 @@ export async function readInstance(dataDir: string, name: string): Promise<Insta
   return parseRecord(file, text);
 }
 
+/** The record of `name`; an unknown name is a bad-input error listing the instances there are. */
+export async function requireInstance(dataDir: string, name: string): Promise<InstanceRecord> {
+  const record = await readInstance(dataDir, name);
+  if (record !== null) return record;
+  const names = (await listInstances(dataDir)).map((r) => r.name);
+  throw new ServepilotError("INVALID_ARGUMENT", `no instance named "${name}"`, {
+    hint:
+      names.length > 0 ? `instances: ${names.join(", ")}` : "no instances: start one with servepilot launch",
+  });
+}
+
 function parseRecord(file: string, text: string): InstanceRecord {
   let json: unknown;
   try {

@@ -1,9 +1,3 @@
-/**
- * Instance status across invocations: each record is checked against the system (pid identity or
- * container), an engine that died is marked failed with the cause its log gives, and a live one is
- * probed for readiness.
- */
-import { ServepilotError } from "../../core/errors.js";
 import { ENGINE_ADAPTERS } from "../engines/adapters.js";
 import { primaryFailure } from "../engines/startup-state.js";
 import { createStartupTracker } from "../engines/startup-tracker.js";
@@ -12,7 +6,7 @@ import { type InstanceRecord, isActiveStatus } from "./instance.js";
 import { checkLiveness } from "./liveness.js";
 import { rotateLog, tailLines } from "./log-file.js";
 import { probeReadiness } from "./readiness.js";
-import { listInstances, readInstance, updateInstance } from "./state-store.js";
+import { listInstances, requireInstance, updateInstance } from "./state-store.js";
 
 export interface InstanceStatusReport {
   record: InstanceRecord;
@@ -85,15 +79,6 @@ export async function instanceStatus(
   name: string,
   options: { env?: NodeJS.ProcessEnv; probe?: boolean } = {},
 ): Promise<InstanceStatusReport> {
-  const record = await readInstance(dataDir, name);
-  if (record === null) {
-    const names = (await listInstances(dataDir)).map((r) => r.name);
-    throw new ServepilotError("INVALID_ARGUMENT", `no instance named "${name}"`, {
-      hint:
-        names.length > 0
-          ? `instances: ${names.join(", ")}`
-          : "no instances: start one with servepilot launch",
-    });
-  }
+  const record = await requireInstance(dataDir, name);
   return refreshInstance(dataDir, record, options);
 }

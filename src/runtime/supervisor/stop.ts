@@ -7,7 +7,7 @@ import { ServepilotError } from "../../core/errors.js";
 import type { InstanceRecord } from "./instance.js";
 import { checkProcess } from "./liveness.js";
 import { hasProc, processGroupMembers } from "./process-identity.js";
-import { listInstances, readInstance, updateInstance } from "./state-store.js";
+import { requireInstance, updateInstance } from "./state-store.js";
 
 export const DEFAULT_STOP_GRACE_SECONDS = 30;
 
@@ -112,13 +112,7 @@ export async function stopInstance(
   name: string,
   options: { graceSeconds?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<StopResult> {
-  const record = await readInstance(dataDir, name);
-  if (record === null) {
-    const names = (await listInstances(dataDir)).map((r) => r.name);
-    throw new ServepilotError("INVALID_ARGUMENT", `no instance named "${name}"`, {
-      hint: names.length > 0 ? `instances: ${names.join(", ")}` : "servepilot status lists instances",
-    });
-  }
+  const record = await requireInstance(dataDir, name);
   const graceMs = (options.graceSeconds ?? DEFAULT_STOP_GRACE_SECONDS) * 1000;
   const wasActive = record.status !== "stopped" && record.status !== "failed";
   if (wasActive) await updateInstance(dataDir, name, (r) => ({ ...r, status: "stopping" }));

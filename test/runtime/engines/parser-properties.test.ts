@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { EngineLogEvent } from "../../../src/runtime/engines/log-events.js";
 import { STARTUP_PHASES } from "../../../src/runtime/engines/log-events.js";
+import { cleanLogLine, logLineMessage } from "../../../src/runtime/engines/log-line-text.js";
 import { foldStartupEvent, initialStartupState } from "../../../src/runtime/engines/startup-state.js";
 import { type EngineName, PARSERS, readCapturedLines } from "./captured-lines.js";
 
@@ -83,6 +84,32 @@ describe("foldStartupEvent", () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe("logLineMessage", () => {
+  it("strips vLLM's, SGLang's and uvicorn's prefixes and keeps the message", () => {
+    expect(
+      logLineMessage(
+        "(EngineCore_DP0 pid=8907) ERROR 11-22 13:51:11 [core.py:708] ValueError: No available memory for the cache blocks.",
+      ),
+    ).toBe("ValueError: No available memory for the cache blocks.");
+    expect(logLineMessage("[2025-06-01 10:00:00 TP0] Load weight end. mem usage=15.3 GB")).toBe(
+      "Load weight end. mem usage=15.3 GB",
+    );
+    expect(logLineMessage("ERROR:    [Errno 98] error while attempting to bind")).toBe(
+      "[Errno 98] error while attempting to bind",
+    );
+  });
+
+  it("never throws and returns part of the cleaned line, for any input", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (line) => {
+        const message = logLineMessage(line);
+        expect(cleanLogLine(line).includes(message)).toBe(true);
+      }),
+      { numRuns: 2000 },
     );
   });
 });
