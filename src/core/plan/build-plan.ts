@@ -9,6 +9,7 @@ import type { EngineName } from "../memory/types.js";
 import type { ModelDescription } from "../model/describe-model.js";
 import type { Efficiency } from "../perf/efficiency.js";
 import { estimateRoofline, type RooflineInput } from "../perf/roofline.js";
+import { schedulerPolicy } from "../perf/scheduler.js";
 import { selectEfficiency } from "../perf/select-efficiency.js";
 import { renderServeArgv } from "../render/serve-command.js";
 import { renderCommandLine } from "../render/shell-quote.js";
@@ -169,6 +170,11 @@ function buildPlanInternal(inputs: PlanInputs, onPerfInput: (input: RooflineInpu
       ),
     ),
     maxNumBatchedTokens: final.args.maxNumBatchedTokens,
+    scheduler: schedulerPolicy(inputs.engine, engineVersion, {
+      mla: arch.attention.mla !== null,
+      maxNumBatchedTokens: final.args.maxNumBatchedTokens,
+      maxModelLen: final.args.maxModelLen,
+    }),
     efficiency: selectEfficiency(
       inputs.efficiency ?? [],
       inputs.engine,
