@@ -397,6 +397,11 @@ describe.skipIf(!ENGINE_INSTALLED)("embedded llama.cpp server", () => {
       "exceed_context_size_error",
     );
 
+    const unknownToken = await postJson(`${server.baseUrl}/v1/completions`, { prompt: [999_999] });
+    expect(unknownToken.status).toBe(400);
+    expect(((await unknownToken.json()) as { error: { message: string } }).error.message).toContain("999999");
+    expect((await postJson(`${server.baseUrl}/v1/completions`, { prompt: "" })).status).toBe(400);
+
     expect((await fetch(`${server.baseUrl}/v1/unknown`)).status).toBe(404);
     const wrongMethod = await fetch(`${server.baseUrl}/v1/chat/completions`);
     expect(wrongMethod.status).toBe(405);

@@ -103,9 +103,11 @@ export async function handleCompletion(
             n_prompt_tokens: error.promptTokens,
             n_ctx: error.contextTokens,
           })
-        : controller.signal.aborted
-          ? errorBody(503, "the server is shutting down", "unavailable_error")
-          : errorBody(500, errorMessage(error), "server_error");
+        : error instanceof InvalidTokenError
+          ? errorBody(400, error.message, "invalid_request_error")
+          : controller.signal.aborted
+            ? errorBody(503, "the server is shutting down", "unavailable_error")
+            : errorBody(500, errorMessage(error), "server_error");
     if (streamOpen) res.end(sseData(body));
     else sendJson(res, body.error.code as number, body);
   } finally {
