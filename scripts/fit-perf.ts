@@ -1,8 +1,9 @@
 /**
  * Fits the performance efficiency factors (data/engines/perf-efficiency.yaml) to the published
  * measurements in data/calibration/perf.jsonl: a coordinate search over a grid per serving engine and
- * model class, then per engine and GPU architecture where at least 6 rows exist, minimizing the mean |log(predicted / published)| over
- * throughput, TTFT and TPOT. Prints YAML entries to paste into the data file: `npx tsx scripts/fit-perf.ts`.
+ * model class, then per engine and GPU architecture where at least 6 rows exist, minimizing the worst
+ * per-metric median |log(predicted / published)| (output tokens/s, TTFT, TPOT) plus the mean over all
+ * comparisons. Prints YAML entries to paste into the data file: `npx tsx scripts/fit-perf.ts`.
  */
 import { stringify } from "yaml";
 import { DEFAULT_EFFICIENCY, type Efficiency } from "../src/core/perf/efficiency.js";
@@ -25,8 +26,8 @@ const GRID = {
 type Knob = keyof typeof GRID;
 
 function loss(rows: readonly PreparedPerfRow[], e: Efficiency): number {
-  // the acceptance bounds are on medians: minimize the worst of the per-metric median |log ratio|,
-  // with the mean as a tie-breaker so outliers still pull a little
+  // the acceptance bounds are on medians: minimize the worst of the per-metric median |log ratio|, plus
+  // the mean (clipped at e^2) so that the flat median surface does not leave factors arbitrary
   const comparisons = rows.flatMap((row) => scorePerfRow(row, e));
   const logError = (c: { predicted: number; published: number }) =>
     Math.min(2, Math.abs(Math.log(c.predicted / c.published)));
