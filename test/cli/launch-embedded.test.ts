@@ -2,6 +2,7 @@
  * End to end with a real engine: `servepilot launch` starts the embedded engine (llama.cpp through
  * node-llama-cpp) on a tiny GGUF written at test time, a chat completion streams real tokens, `stop`
  * ends it and no process of it is left. Also the foreground launch, stopped by Ctrl-C (SIGINT).
+ * One thread: ggml's worker threads spin while waiting, which a test run's busy cores punish.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -58,7 +59,10 @@ async function streamChat(endpoint: string, name: string) {
 describe.skipIf(!installed)("launch the embedded engine (node-llama-cpp)", () => {
   it("launch --detach, stream a chat completion, stop: no process left", async () => {
     const e = env();
-    const launched = await runCliAsync(["launch", model, "--engine", "embedded", "--detach", "--json"], e);
+    const launched = await runCliAsync(
+      ["launch", model, "--engine", "embedded", "--threads", "1", "--detach", "--json"],
+      e,
+    );
     expect(launched.code, launched.stderr).toBe(0);
     const data = launched.json().data;
     expect(data).toMatchObject({ engine: "embedded", recipeId: "embedded", status: "ready", gpus: [] });
@@ -81,9 +85,13 @@ describe.skipIf(!installed)("launch the embedded engine (node-llama-cpp)", () =>
 
   it("a foreground launch serves until Ctrl-C, then stops the engine", async () => {
     const e = env();
-    const child = spawn(process.execPath, [BIN, "launch", model, "--engine", "embedded", "--json"], {
-      env: e,
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, "launch", model, "--engine", "embedded", "--threads", "1", "--json"],
+      {
+        env: e,
+      },
+    );
     let stdout = "";
     child.stdout.on("data", (chunk) => {
       stdout += chunk;

@@ -134,6 +134,17 @@ describe("launch with the vLLM emulator", () => {
     ["no-kv-memory", "no-kv-cache-memory", /--max-model-len \d+ \(the planner's largest that fits/],
     ["max-model-len", "max-model-len-too-large", /--max-model-len 411856 \(the engine's own estimate/],
     ["port-in-use", "address-in-use", /launch again with --port \d+ \(free now\)/],
+    [
+      "unsupported-architecture",
+      "unsupported-architecture",
+      /does not know Qwen3NextForCausalLM: upgrade it/,
+    ],
+    ["trust-remote-code", "trust-remote-code-required", /launch again with --trust-remote-code/],
+    [
+      "gated-repo",
+      "hf-access-denied",
+      /accept the model's terms at https:\/\/huggingface.co\/Qwen\/Qwen3-8B.*\n.*set HF_TOKEN/,
+    ],
   ])("scenario %s: fails with cause %s, a fix, and nothing left running", async (scenario, cause, fix) => {
     const ctx = setup(scenario);
     const error = await launchFailure(QWEN, ctx);
@@ -146,6 +157,13 @@ describe("launch with the vLLM emulator", () => {
     const report = await instanceStatus(ctx.dataDir, "qwen3-8b", { env: ctx.env });
     expect(report.record.status).toBe("failed");
     expect(report.record.failure?.cause).toBe(cause);
+  });
+
+  it("--trust-remote-code passes the flag to the engine, which then starts", async () => {
+    const ctx = setup("trust-remote-code");
+    const result = await launch({ ...QWEN, trustRemoteCode: true }, { ...ctx, pollMs: 20 });
+    expect(result.status).toBe("ready");
+    expect(result.argv).toContain("--trust-remote-code");
   });
 
   it("a crash while loading is reported with the engine's exit", async () => {
