@@ -4,7 +4,7 @@
  */
 import { statSync } from "node:fs";
 import { createServer } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { primaryFailure } from "../../../src/runtime/engines/startup-state.js";
 import { readVllmStartup } from "../../../src/runtime/engines/vllm-log.js";
 import {
@@ -208,7 +208,8 @@ describe("scenario ok", () => {
 
 describe("scenario slow-start", () => {
   let emulator: RunningEmulator | undefined;
-  afterAll(() => stopEmulator(emulator));
+  // each test starts its own: stop it after that test, or the first one outlives the run
+  afterEach(() => stopEmulator(emulator));
 
   it("answers 503 on /health while loading, 200 once ready (SIGUSR1 ends the load)", async () => {
     const started = await startEmulator("slow-start");
