@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { debugFromEnv } from "./options.js";
 import {
   type Colors,
   colorsFor,
@@ -47,7 +48,7 @@ export function contextFrom(
     globals.color !== false &&
     !("NO_COLOR" in env) &&
     (env.FORCE_COLOR !== undefined || process.stdout.isTTY === true);
-  const debug = globals.debug === true || /^(1|true|yes|on)$/i.test(env.SERVEPILOT_DEBUG?.trim() ?? "");
+  const debug = globals.debug === true || debugFromEnv(env);
   const output: OutputOptions = { json: globals.json === true, debug, color };
   return {
     output,

@@ -15,6 +15,7 @@ import { registerList } from "./commands/list.js";
 import { registerModels } from "./commands/models.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerShowConfig } from "./commands/show-config.js";
+import { debugFromEnv } from "./options.js";
 import { reportError } from "./output.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -61,8 +62,7 @@ export function buildProgram(): Command {
 export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
   const json = argv.includes("--json");
-  const debug =
-    argv.includes("--debug") || /^(1|true|yes|on)$/i.test(process.env.SERVEPILOT_DEBUG?.trim() ?? "");
+  const debug = argv.includes("--debug") || debugFromEnv(process.env);
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -51,3 +51,8 @@ export function oneOf<T extends string>(flag: string, values: readonly T[]): (va
     return value as T;
   };
 }
+
+/** SERVEPILOT_DEBUG turns on --debug (1, true, yes or on); kept here, off the config loader, for cold start. */
+export function debugFromEnv(env: NodeJS.ProcessEnv): boolean {
+  return /^(1|true|yes|on)$/i.test(env.SERVEPILOT_DEBUG?.trim() ?? "");
+}

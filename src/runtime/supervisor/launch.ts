@@ -18,7 +18,7 @@ import { coldStartSeconds, deploymentName } from "../../core/render/build-deploy
 import type { DetectionReport } from "../detect-and-match.js";
 import { ENGINE_ADAPTERS, launchArgv, resolveEngineProgram } from "../engines/adapters.js";
 import type { StartupPhase } from "../engines/log-events.js";
-import { primaryFailure, type StartupState } from "../engines/startup-state.js";
+import { initialStartupState, primaryFailure, type StartupState } from "../engines/startup-state.js";
 import { createStartupTracker } from "../engines/startup-tracker.js";
 import { type DiagnoseInput, diagnoseLaunchFailure } from "./diagnose.js";
 import { type AllocatedGpu, allocateGpus, visibleDevicesEnv } from "./gpu-allocation.js";
@@ -579,17 +579,7 @@ export async function launch(request: LaunchRequest, options: LaunchOptions): Pr
       stoppedAt: null,
       failure: null,
       planned: plannedFigures(spec.plan),
-      actual: {
-        engineVersion: null,
-        weightsGiB: null,
-        weightsSeconds: null,
-        availableKvGiB: null,
-        kvCacheTokens: null,
-        gpuBlocks: null,
-        maxConcurrency: null,
-        maxConcurrencyTokensPerRequest: null,
-        cudaGraphGiB: null,
-      },
+      actual: initialStartupState().actual,
       planVsActual: [],
     };
     if (request.dryRun) return { record, child: null, exit: Promise.resolve({ code: null, signal: null }) };

@@ -60,15 +60,19 @@ export async function hasProc(): Promise<boolean> {
   return procPresent;
 }
 
-function signalZeroIdentity(pid: number): ProcessIdentity | null {
+/** Whether a process with this pid exists (signal 0; EPERM means it exists but is not ours). */
+export function isPidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return { pid, pgid: null, startTicks: null, commandLine: [] };
+    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-      ? { pid, pgid: null, startTicks: null, commandLine: [] }
-      : null;
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+function signalZeroIdentity(pid: number): ProcessIdentity | null {
+  return isPidAlive(pid) ? { pid, pgid: null, startTicks: null, commandLine: [] } : null;
 }
 
 /**

@@ -8,6 +8,7 @@ import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/p
 import { join } from "node:path";
 import { ServepilotError } from "../../core/errors.js";
 import { INSTANCE_NAME, type InstanceRecord, InstanceRecordSchema } from "./instance.js";
+import { isPidAlive } from "./process-identity.js";
 
 export function instancesDir(dataDir: string): string {
   return join(dataDir, "instances");
@@ -167,12 +168,5 @@ export async function withInstancesLock<T>(dataDir: string, work: () => Promise<
 }
 
 function ownerAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return pid === process.pid || isPidAlive(pid);
 }

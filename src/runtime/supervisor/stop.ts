@@ -6,7 +6,7 @@
 import { ServepilotError } from "../../core/errors.js";
 import type { InstanceRecord } from "./instance.js";
 import { checkProcess } from "./liveness.js";
-import { hasProc, processGroupMembers } from "./process-identity.js";
+import { hasProc, isPidAlive, processGroupMembers } from "./process-identity.js";
 import { requireInstance, updateInstance } from "./state-store.js";
 
 export const DEFAULT_STOP_GRACE_SECONDS = 30;
@@ -40,18 +40,9 @@ async function waitForGroupExit(pgid: number, pid: number, ms: number): Promise<
   for (;;) {
     const members = await processGroupMembers(pgid);
     // with /proc, a zombie leader (not yet reaped by its parent) is not a member: it has exited
-    if (members.length === 0 && ((await hasProc()) || !isAlive(pid))) return [];
+    if (members.length === 0 && ((await hasProc()) || !isPidAlive(pid))) return [];
     if (Date.now() >= deadline) return members.length > 0 ? members : [pid];
     await sleep(50);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -89,7 +80,7 @@ async function stopContainer(
   env: NodeJS.ProcessEnv,
 ): Promise<Pick<StopResult, "wasRunning" | "signal" | "remaining">> {
   const { execa } = await import("execa");
-  if (record.logFollowerPid !== null && isAlive(record.logFollowerPid))
+  if (record.logFollowerPid !== null && isPidAlive(record.logFollowerPid))
     signalGroup(record.logFollowerPid, "SIGTERM");
   if (record.containerId === null) return { wasRunning: false, signal: null, remaining: [] };
   const seconds = String(Math.max(1, Math.round(graceMs / 1000)));
