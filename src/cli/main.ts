@@ -15,6 +15,7 @@ import { registerList } from "./commands/list.js";
 import { registerModels } from "./commands/models.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerShowConfig } from "./commands/show-config.js";
+import { registerStudio } from "./commands/studio.js";
 import { debugFromEnv } from "./options.js";
 import { reportError } from "./output.js";
 
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerInstanceCommands(program);
   registerCache(program);
   registerDebug(program);
+  registerStudio(program);
   program.addHelpText(
     "after",
     "\nExit codes: 0 ok, 1 general, 2 configuration / bad input, 3 GPU detection, 4 launch, 5 cache, 6 network, 7 permission.",

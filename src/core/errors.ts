@@ -53,6 +53,21 @@ export const ERROR_CODES = {
   },
   CACHE_ERROR: { exitCode: ExitCode.cache, summary: "The model cache could not be read or written." },
   LAUNCH_FAILED: { exitCode: ExitCode.launch, summary: "An engine process failed to start or become ready." },
+  NOT_FOUND: {
+    exitCode: ExitCode.badInput,
+    summary: "A named thing (instance, recipe, download, log) does not exist.",
+  },
+  CONFLICT: {
+    exitCode: ExitCode.general,
+    summary:
+      "The request conflicts with the current state (an instance is already stopping, a name is taken).",
+  },
+  UNAUTHORIZED: {
+    exitCode: ExitCode.permission,
+    summary:
+      "The studio API needs an API key (Authorization: Bearer KEY or X-API-Key) and none or a wrong one was sent.",
+  },
+  RATE_LIMITED: { exitCode: ExitCode.general, summary: "Too many requests to the studio API; retry later." },
 } as const satisfies Record<string, { exitCode: ExitCode; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,47 @@
+/**
+ * What every part of the studio shares: options, the database, the event bus, the logger and the
+ * Prometheus registry. Features are modules (modules/*.ts): each adds its routes, may run background
+ * work between start and stop, and may add a section to /api/status.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Kysely } from "kysely";
+import type { Registry } from "prom-client";
+import type { StudioDatabase } from "./db/schema.js";
+import type { EventBus } from "./events/bus.js";
+import type { ResolvedStudioOptions } from "./options.js";
+
+export type StudioApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface StudioContext {
+  options: ResolvedStudioOptions;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  db: Kysely<StudioDatabase>;
+  events: EventBus;
+  log: FastifyBaseLogger;
+  metrics: Registry;
+  version: string;
+  startedAt: number;
+  /** Sections of GET /api/status, by name (instances, gpus, launching …). */
+  statusSections: Map<string, () => unknown | Promise<unknown>>;
+  /** Set once shutdown begins: background loops stop scheduling work. */
+  closing: boolean;
+}
+
+export interface StudioModule {
+  name: string;
+  /** Adds the module's routes (under /api unless it says otherwise). */
+  routes?(app: StudioApp, ctx: StudioContext): void | Promise<void>;
+  /** Starts background work once the server listens (adoption, samplers, watchdog). */
+  start?(ctx: StudioContext): Promise<void>;
+  /** Stops background work; engines are left running unless `stopEngines`. */
+  stop?(ctx: StudioContext, options: { stopEngines: boolean }): Promise<void>;
+}
