@@ -4,5 +4,7 @@ await import("./fit-catalog.mjs");
 // the launcher bench writes its test model with a TypeScript helper: run it through tsx
 const { spawnSync } = await import("node:child_process");
 const launchBench = new URL("./launch.ts", import.meta.url).pathname;
-const result = spawnSync(process.execPath, ["--import", "tsx", launchBench], { stdio: "inherit" });
-if (result.status !== 0) process.exitCode = result.status ?? 1;
+for (const bench of [launchBench, new URL("./studio.ts", import.meta.url).pathname]) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", bench], { stdio: "inherit" });
+  if (result.status !== 0) process.exitCode = result.status ?? 1;
+}
