@@ -2,6 +2,7 @@ import { join, relative } from "node:path";
 import { ServepilotError } from "../../core/errors.js";
 import { mergeRecipes, type RecipeRecord } from "../../core/recipes/merge-recipes.js";
 import { parseRecipesFile } from "../../core/recipes/parse-recipes-file.js";
+import type { Recipe } from "../../core/recipes/recipe.js";
 import { listYamlFiles, readSources } from "../catalog/load-entries.js";
 import { BUILTIN_DATA_DIR } from "../paths.js";
 
@@ -10,6 +11,8 @@ export interface LoadRecipesOptions {
   dataDir?: string | null;
   /** A directory of user recipes (`--recipes-dir`); replaces `<dataDir>/recipes/` and must exist. */
   recipesDir?: string | null;
+  /** Recipes from elsewhere (the studio's stored recipes), layered over the files by id. */
+  extraRecipes?: readonly Recipe[];
 }
 
 export interface LoadedRecipes {
@@ -51,7 +54,8 @@ async function readRecipeFiles(
 
 /**
  * Loads the recipe library: the built-ins (data/recipes/*.yaml), then the user's YAML files from
- * `recipesDir`, else `<dataDir>/recipes/` (absent is fine), merged by id (docs/recipes.md).
+ * `recipesDir`, else `<dataDir>/recipes/` (absent is fine), then `extraRecipes`, merged by id
+ * (docs/recipes.md).
  */
 export async function loadRecipes(options: LoadRecipesOptions = {}): Promise<LoadedRecipes> {
   const userDir = options.recipesDir ?? (options.dataDir ? join(options.dataDir, "recipes") : null);
@@ -63,5 +67,8 @@ export async function loadRecipes(options: LoadRecipesOptions = {}): Promise<Loa
     readRecipeFiles(builtinFiles, "builtin", (file) => join("data", relative(BUILTIN_DATA_DIR, file))),
     readRecipeFiles(userFiles, "user", (file) => file),
   ]);
-  return { records: mergeRecipes(builtin, user), files: [...builtinFiles, ...userFiles] };
+  const extra = (options.extraRecipes ?? []).map(
+    (recipe): RecipeRecord => ({ recipe, origin: { kind: "user", file: `stored recipe ${recipe.id}` } }),
+  );
+  return { records: mergeRecipes(builtin, user, extra), files: [...builtinFiles, ...userFiles] };
 }

@@ -31,6 +31,8 @@ export interface ShowConfigRequest {
   /** User recipe directory (default: `<dataDir>/recipes/`). */
   recipesDir?: string;
   offline?: boolean;
+  /** Recipes beside the built-in and file ones (the studio's stored recipes), over them by id. */
+  extraRecipes?: readonly Recipe[];
 }
 
 export interface ShowConfigOptions {
@@ -140,7 +142,11 @@ export async function resolveConfigs(
 ): Promise<ResolvedConfigs> {
   const dataDir = options.dataDir ?? null;
   const [library, gpuCatalog, engines, loaded] = await Promise.all([
-    loadRecipes({ dataDir, recipesDir: request.recipesDir ?? null }),
+    loadRecipes({
+      dataDir,
+      recipesDir: request.recipesDir ?? null,
+      ...(request.extraRecipes ? { extraRecipes: request.extraRecipes } : {}),
+    }),
     loadGpuCatalog({ dataDir }),
     loadEngineCatalog({ dataDir }),
     loadModel(request.model, {

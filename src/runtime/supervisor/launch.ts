@@ -13,7 +13,7 @@ import { type ErrorCode, ServepilotError } from "../../core/errors.js";
 import type { GpuSpec } from "../../core/gpu/gpu-spec.js";
 import type { EngineName } from "../../core/memory/types.js";
 import type { Plan, UserEngineSettings } from "../../core/plan/types.js";
-import type { RecipeMetric, RecipePrecision } from "../../core/recipes/recipe.js";
+import type { Recipe, RecipeMetric, RecipePrecision } from "../../core/recipes/recipe.js";
 import { coldStartSeconds, deploymentName } from "../../core/render/build-deployment.js";
 import type { DetectionReport } from "../detect-and-match.js";
 import { ENGINE_ADAPTERS, launchArgv, resolveEngineProgram } from "../engines/adapters.js";
@@ -70,6 +70,13 @@ export interface LaunchRequest {
   trustRemoteCode?: boolean;
   /** Embedded engine: CPU threads (default: the core count). */
   threads?: number;
+  /** Recipes considered beside the built-in and file ones (the studio's stored recipes), over them by id. */
+  extraRecipes?: Recipe[];
+  /**
+   * Engine flags appended to the command (a stored recipe's extra arguments). Checked against the
+   * engine's flag registry: an unknown flag is refused (INVALID_ARGUMENT) before anything starts.
+   */
+  extraArgs?: string[];
 }
 
 export interface LaunchProgress {
@@ -88,6 +95,16 @@ export interface LaunchOptions {
   signal?: AbortSignal;
   /** How often the log and /health are polled (ms). */
   pollMs?: number;
+  /**
+   * Called once, when the instance record is written and the engine spawned (before readiness): a
+   * caller that only needs the launch under way (the studio) can go on from there.
+   */
+  onStarted?: (record: InstanceRecord) => void;
+  /**
+   * Stops waiting for readiness without stopping the engine: the launch resolves with the record as it
+   * is (status "starting"), and the engine keeps running for a later adoption (the studio's shutdown).
+   */
+  detach?: AbortSignal;
 }
 
 /** What `launch --json` reports (AIM's launch fields plus servepilot's). */
@@ -246,6 +263,7 @@ async function recipeSpec(
       ...(request.metric ? { metric: request.metric } : {}),
       ...(request.recipesDir ? { recipesDir: request.recipesDir } : {}),
       ...(request.offline ? { offline: true } : {}),
+      ...(request.extraRecipes ? { extraRecipes: request.extraRecipes } : {}),
     },
     { dataDir: options.dataDir, detection, ...(options.env ? { env: options.env } : {}) },
   );
@@ -492,6 +510,12 @@ export async function launch(request: LaunchRequest, options: LaunchOptions): Pr
     );
   }
   const docker = request.docker === true;
+  if (request.extraArgs !== undefined && request.extraArgs.length > 0 && spec.engine === "embedded") {
+    throw launchError(
+      "INVALID_ARGUMENT",
+      `extra engine arguments (${request.extraArgs.join(" ")}) apply to vLLM, SGLang and llama.cpp; the embedded engine takes none`,
+    );
+  }
   const program = docker
     ? await resolveDockerProgram(env)
     : await resolveEngineProgram(spec.engine, {
@@ -526,7 +550,7 @@ export async function launch(request: LaunchRequest, options: LaunchOptions): Pr
       host: docker ? "0.0.0.0" : host,
       port: port.port,
       servedModelName,
-    });
+    }).concat(request.extraArgs ?? []);
     await checkFlags(spec, engineArgv);
     const argv =
       docker && spec.plan && spec.gpuSpec
@@ -607,6 +631,7 @@ export async function launch(request: LaunchRequest, options: LaunchOptions): Pr
     warnings: spec.warnings,
   };
   if (request.dryRun) return toResult(started.record, "dry-run", base);
+  options.onStarted?.(started.record);
   const ready = await waitUntilReady(started, spec, options, timeoutSeconds, env);
   return toResult(ready, ready.status, base);
 }
@@ -735,6 +760,7 @@ async function waitUntilReady(
 
   for (;;) {
     await drain();
+    if (options.detach?.aborted && !options.signal?.aborted) return record;
     if (options.signal?.aborted) {
       return fail({
         cause: "cancelled",
