@@ -134,4 +134,28 @@ describe("studio frame", () => {
     );
     db.close();
   });
+
+  it("sends no CORS headers unless origins are configured, then only for those", async () => {
+    const plain = await studio();
+    const noCors = await fetch(`${plain.url}/api/health`, { headers: { origin: "https://evil.example" } });
+    expect(noCors.headers.get("access-control-allow-origin")).toBeNull();
+    const withCors = await studio({ corsOrigins: ["https://ui.example"] });
+    const allowed = await fetch(`${withCors.url}/api/health`, { headers: { origin: "https://ui.example" } });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://ui.example");
+    const other = await fetch(`${withCors.url}/api/health`, { headers: { origin: "https://evil.example" } });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("answers 429 past the rate limit and 413 past the body limit", async () => {
+    const s = await studio({ rateLimitPerMinute: 3, bodyLimitBytes: 1024 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await s.api("/api/health")).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const limited = await s.api("/api/health");
+    expect(limited.body.error.code).toBe("RATE_LIMITED");
+    const big = await studio({ bodyLimitBytes: 1024 });
+    const response = await big.api("/api/events", { method: "POST", body: { blob: "x".repeat(4096) } });
+    expect(response.status).toBe(413);
+    expect(response.body.error.code).toBe("INVALID_ARGUMENT");
+  });
 });
