@@ -44,7 +44,7 @@ export async function startTestStudio(options: Partial<StudioOptions> = {}): Pro
     port: 0,
     logLevel: "debug",
     logStream: createWriteStream(join(dataDir, "studio.log"), { flags: "a" }),
-    gpuSampleMs: 200,
+    gpuSampleMs: 1000,
     scrapeMs: 200,
     watchdogMs: 200,
     heartbeatMs: 1000,
@@ -54,7 +54,9 @@ export async function startTestStudio(options: Partial<StudioOptions> = {}): Pro
   });
   const api: TestStudio["api"] = async (path, init = {}) => {
     const headers: Record<string, string> = { ...init.headers };
-    if (init.body !== undefined) headers["content-type"] = "application/json";
+    if (init.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+      headers["content-type"] = "application/json";
+    }
     if (studio.ctx.options.apiKey && !("authorization" in headers) && !("x-api-key" in headers)) {
       headers.authorization = `Bearer ${studio.ctx.options.apiKey}`;
     }

@@ -26,6 +26,8 @@ export interface FetchContext {
   hubUrl: string;
   fetch: typeof fetch;
   onProgress?: ((progress: DownloadProgress) => void) | undefined;
+  /** Cancels the download; the partial file of the blob in flight is removed. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Points snapshots/{commit}/{path} at blobs/{etag} with a relative link, as huggingface_hub does. */
@@ -113,8 +115,17 @@ async function fetchBlob(
   }
   const out = createWriteStream(incomplete, { flags: start > 0 ? "a" : "w" });
   try {
-    await pipeline(Readable.fromWeb(body as NodeReadableStream<Uint8Array>), counter, out);
+    await pipeline(
+      Readable.fromWeb(body as NodeReadableStream<Uint8Array>),
+      counter,
+      out,
+      ctx.signal ? { signal: ctx.signal } : {},
+    );
   } catch (error) {
+    if (ctx.signal?.aborted) {
+      await rm(incomplete, { force: true });
+      throw ctx.signal.reason;
+    }
     if ((error as { syscall?: unknown } | null)?.syscall !== undefined)
       throw toCacheError(error, incomplete, "write");
     throw error;
@@ -153,6 +164,7 @@ export async function runDownload(plan: DownloadPlan, ctx: FetchContext): Promis
   let doneBefore = 0;
   let filesDone = 0;
   for (const file of plan.files) {
+    ctx.signal?.throwIfAborted();
     if (!file.cached) {
       const base = doneBefore;
       const resumed = file.partialBytes;

@@ -19,6 +19,12 @@ export interface DownloadOptions {
   onProgress?: (progress: DownloadProgress) => void;
   /** Called once the plan is known, before any byte is fetched. */
   onPlan?: (plan: DownloadPlan) => void;
+  /**
+   * Cancels the download: requests are aborted, the partial file of the blob in flight is removed
+   * (a cancel is deliberate, unlike a dropped connection, whose partial file is kept to resume), and
+   * the promise rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface DownloadResult {
@@ -62,14 +68,14 @@ export async function downloadToCache(repo: string, options: DownloadOptions = {
     token: settings.token,
     timeoutMs: settings.timeoutMs,
     baseFetch: settings.fetch,
-    signal: undefined,
+    signal: options.signal,
   });
   const blobs = createHubClient({
     hubUrl: settings.hubUrl,
     token: settings.token,
     timeoutMs: 2_147_483_647, // the body may take hours; the headers' deadline is in createDownloadFetch
     baseFetch: createDownloadFetch(settings.fetch, settings.timeoutMs),
-    signal: undefined,
+    signal: options.signal,
   });
   const errorContext = {
     repo,
@@ -79,6 +85,7 @@ export async function downloadToCache(repo: string, options: DownloadOptions = {
     timeoutMs: settings.timeoutMs,
   };
   const raise = (error: unknown, client: typeof meta): never => {
+    if (options.signal?.aborted) throw options.signal.reason;
     const outcome = classifyHubError(error, { ...errorContext, client });
     if (outcome.outcome === "error") throw outcome.error;
     throw new ServepilotError("MODEL_NOT_FOUND", outcome.message, {
@@ -107,6 +114,7 @@ export async function downloadToCache(repo: string, options: DownloadOptions = {
     hubUrl: settings.hubUrl,
     fetch: blobs.fetch,
     onProgress: options.onProgress,
+    signal: options.signal,
   }).catch((error: unknown) => raise(error, blobs));
   return {
     repo,

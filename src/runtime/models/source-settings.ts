@@ -73,7 +73,8 @@ async function resolveToken(env: NodeJS.ProcessEnv, hfHome: string): Promise<str
 
 export async function resolveSourceSettings(options: ResolveModelOptions = {}): Promise<ModelSourceSettings> {
   const env = options.env ?? process.env;
-  const home = options.homeDir ?? homedir();
+  // The caller's environment decides (the studio serves with its own env; os.homedir() is this process's)
+  const home = options.homeDir ?? nonEmpty(env.HOME) ?? homedir();
   const timeoutMs = options.timeoutMs ?? DEFAULT_HUB_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new ServepilotError(

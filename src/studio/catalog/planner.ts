@@ -1,0 +1,168 @@
+/**
+ * The planner as the studio serves it: the same runtime calls as `servepilot plan`, `fit`,
+ * `generate`, `inspect`, `models` and `gpus` (never the CLI), with the studio's data directory and
+ * environment. The Hub is only contacted when a request says `offline: false`.
+ */
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { ServepilotError } from "../../core/errors.js";
+import { describeModel } from "../../core/model/describe-model.js";
+import type { Plan } from "../../core/plan/types.js";
+import { loadGpuCatalog } from "../../runtime/catalog/gpu-catalog.js";
+import { loadModelCatalog } from "../../runtime/catalog/model-catalog.js";
+import { type FitResult, fit as fitAcrossGpus } from "../../runtime/fit.js";
+import { generate } from "../../runtime/generate.js";
+import { loadModel } from "../../runtime/load-model.js";
+import { type PlanRequest, plan } from "../../runtime/plan.js";
+import type { StudioContext } from "../context.js";
+import type { PlanBody } from "./schemas.js";
+
+/** PlanRequest without the keys left undefined (the runtime tells "absent" from "undefined"). */
+export function planRequestOf(body: PlanBody): PlanRequest {
+  const request: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) if (value !== undefined) request[key] = value;
+  return request as unknown as PlanRequest;
+}
+
+function runtimeOptions(ctx: StudioContext) {
+  return { dataDir: ctx.dataDir, env: ctx.env };
+}
+
+export function planModel(ctx: StudioContext, body: PlanBody): Promise<Plan> {
+  return plan(planRequestOf(body), runtimeOptions(ctx));
+}
+
+export function fitModel(
+  ctx: StudioContext,
+  body: {
+    model: string;
+    maxModelLen?: number | undefined;
+    concurrency?: number | undefined;
+    maxGpus?: number | undefined;
+    engineVersion?: string | undefined;
+    vendor?: string | undefined;
+    offline: boolean;
+  },
+): Promise<FitResult> {
+  const request: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) if (value !== undefined) request[key] = value;
+  return fitAcrossGpus(request as unknown as Parameters<typeof fitAcrossGpus>[0], runtimeOptions(ctx));
+}
+
+export interface GeneratedFile {
+  path: string;
+  kind: string;
+  content: string;
+  executable: boolean;
+}
+
+/**
+ * Runs `generate` into a private temporary directory and reads the files back, so the studio renders
+ * exactly what the CLI writes; nothing stays on disk.
+ */
+export async function generateFiles(
+  ctx: StudioContext,
+  body: PlanBody & { emit?: string[] | undefined; port?: number | undefined },
+): Promise<{ plan: Plan; files: GeneratedFile[] }> {
+  const { emit, port, ...planBody } = body;
+  const work = await mkdtemp(join(tmpdir(), "servepilot-generate-"));
+  try {
+    const result = await generate(planRequestOf(planBody), {
+      ...runtimeOptions(ctx),
+      outputDir: join(work, "out"),
+      ...(emit ? { emit: emit as NonNullable<Parameters<typeof generate>[1]["emit"]> } : {}),
+      ...(port !== undefined ? { port } : {}),
+    });
+    const files = await Promise.all(
+      result.files.map(async (file) => ({
+        path: basename(file.path),
+        kind: file.kind,
+        content: await readFile(file.path, "utf8"),
+        executable: ((await stat(file.path)).mode & 0o111) !== 0,
+      })),
+    );
+    return { plan: result.plan, files };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** `inspect`'s data object. */
+export async function inspectModel(
+  ctx: StudioContext,
+  query: { model: string; revision?: string | undefined; offline: boolean },
+) {
+  const loaded = await loadModel(query.model, {
+    ...runtimeOptions(ctx),
+    ...(query.revision ? { revision: query.revision } : {}),
+    ...(query.offline ? { offline: true } : {}),
+  });
+  const d = loaded.description;
+  return {
+    model: { id: loaded.id, ref: loaded.ref, origin: loaded.origin, attempts: loaded.attempts },
+    architecture: d.architecture,
+    layerSummary: d.layerSummary,
+    params: d.params,
+    kvCache: d.kvCache,
+    quantization: d.architecture.quantization,
+    weightBytes: d.weightBytes,
+    warnings: d.warnings,
+  };
+}
+
+/** `models`' data object: the model catalog, filtered. */
+export async function catalogModels(ctx: StudioContext, filter: string | undefined) {
+  const catalog = await loadModelCatalog({ dataDir: ctx.dataDir });
+  const needle = filter?.toLowerCase();
+  const models = catalog.entries
+    .filter(
+      (entry) =>
+        !needle ||
+        entry.id.toLowerCase().includes(needle) ||
+        entry.family.toLowerCase().includes(needle) ||
+        entry.aliases.some((alias) => alias.toLowerCase().includes(needle)),
+    )
+    .map((entry) => {
+      const d = describeModel({
+        config: entry.config,
+        label: `${entry.origin.file}: ${entry.id}`,
+        publishedParams: entry.publishedParams,
+      });
+      return {
+        id: entry.id,
+        family: entry.family,
+        aliases: entry.aliases,
+        modelType: d.architecture.modelType,
+        params: { total: d.params.total, active: d.params.active, published: entry.publishedParams },
+        quantization: d.architecture.quantization?.scheme ?? null,
+        maxContext: d.architecture.maxContext,
+        gated: entry.gated,
+        source: entry.source,
+        origin: entry.origin,
+      };
+    });
+  return { count: models.length, models };
+}
+
+/** `gpus`' data object: the GPU catalog, filtered. */
+export async function catalogGpus(
+  ctx: StudioContext,
+  filter: string | undefined,
+  vendor: string | undefined,
+) {
+  if (vendor !== undefined && vendor !== "nvidia" && vendor !== "amd") {
+    throw new ServepilotError("INVALID_ARGUMENT", `vendor must be "nvidia" or "amd", got ${vendor}`);
+  }
+  const catalog = await loadGpuCatalog({ dataDir: ctx.dataDir });
+  const needle = filter?.toLowerCase();
+  const gpus = catalog.filter(
+    (gpu) =>
+      (!vendor || gpu.vendor === vendor) &&
+      (!needle ||
+        gpu.id.includes(needle) ||
+        gpu.name.toLowerCase().includes(needle) ||
+        gpu.aliases.some((alias) => alias.toLowerCase().includes(needle))),
+  );
+  return { count: gpus.length, gpus };
+}

@@ -1,0 +1,200 @@
+/**
+ * Planner, catalogs, models on disk and download jobs under /api.
+ */
+import { zipSync } from "fflate";
+import { z } from "zod";
+import type { StudioApp, StudioContext } from "../context.js";
+import { invalidFields } from "../recipes/field-errors.js";
+import type { DownloadJobs } from "./downloads.js";
+import { cachedModels, checkLocalDirs, localModelDirs } from "./local-models.js";
+import {
+  catalogGpus,
+  catalogModels,
+  fitModel,
+  type GeneratedFile,
+  generateFiles,
+  inspectModel,
+  planModel,
+} from "./planner.js";
+import {
+  CatalogFilterSchema,
+  FitBodySchema,
+  GenerateBodySchema,
+  GenerateQuerySchema,
+  InspectQuerySchema,
+  PlanBodySchema,
+} from "./schemas.js";
+
+/** A fixed time for zip entries, so the same files always give the same archive. */
+const ZIP_MTIME = new Date("2025-01-01T00:00:00Z");
+
+function zipFiles(files: readonly GeneratedFile[]): Uint8Array {
+  const entries: Record<string, [Uint8Array, { mtime: Date; os: number; attrs: number }]> = {};
+  for (const file of files) {
+    // unix mode in the high 16 bits of the external attributes (os 3 = unix): scripts stay executable
+    const mode = file.executable ? 0o100755 : 0o100644;
+    entries[file.path] = [
+      new TextEncoder().encode(file.content),
+      { mtime: ZIP_MTIME, os: 3, attrs: mode << 16 },
+    ];
+  }
+  return zipSync(entries, { level: 6 });
+}
+
+const LocalQuery = z.object({
+  dirs: z
+    .string()
+    .max(8192)
+    .optional()
+    .describe("comma-separated absolute directories to look for models in (default: <dataDir>/models)"),
+});
+
+const DOWNLOAD_REPO = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+const glob = z.string().min(1).max(500);
+const DownloadBody = z
+  .object({
+    repo: z
+      .string()
+      .regex(DOWNLOAD_REPO, "a Hub repo id such as Qwen/Qwen3-0.6B")
+      .describe("Hugging Face model repo id"),
+    revision: z.string().min(1).max(200).optional().describe("branch, tag or commit (default main)"),
+    include: z.array(glob).max(50).optional().describe("only files matching these globs, e.g. *Q4_K_M.gguf"),
+    exclude: z.array(glob).max(50).optional().describe("skip files matching these globs"),
+  })
+  .strict();
+const DownloadParams = z.object({ id: z.string().min(1).max(100).describe("download job id") });
+
+export function registerCatalogRoutes(app: StudioApp, ctx: StudioContext, downloads: DownloadJobs): void {
+  app.post(
+    "/api/plan",
+    {
+      schema: {
+        summary: "Plan a deployment (servepilot plan): the plan contract's data object.",
+        body: PlanBodySchema,
+      },
+    },
+    async (request) => planModel(ctx, request.body),
+  );
+
+  app.post(
+    "/api/fit",
+    {
+      schema: {
+        summary: "Every catalog GPU type and count that serves a model (servepilot fit).",
+        body: FitBodySchema,
+      },
+    },
+    async (request) => fitModel(ctx, request.body),
+  );
+
+  app.post(
+    "/api/generate",
+    {
+      schema: {
+        summary: "Plan, then render the deployment artifacts (servepilot generate) as JSON or a zip.",
+        body: GenerateBodySchema,
+        querystring: GenerateQuerySchema,
+      },
+    },
+    async (request, reply) => {
+      const { plan, files } = await generateFiles(ctx, request.body);
+      const accept = request.headers.accept ?? "";
+      const zip =
+        request.query.format === "zip" ||
+        (request.query.format === undefined && accept.includes("application/zip"));
+      if (zip) {
+        reply.header("content-type", "application/zip");
+        reply.header("content-disposition", 'attachment; filename="servepilot-deployment.zip"');
+        return Buffer.from(zipFiles(files));
+      }
+      return { fits: plan.fits, model: plan.model.id, files };
+    },
+  );
+
+  app.get(
+    "/api/catalog/models",
+    { schema: { summary: "The model catalog (servepilot models).", querystring: CatalogFilterSchema } },
+    async (request) => catalogModels(ctx, request.query.filter),
+  );
+
+  app.get(
+    "/api/catalog/gpus",
+    { schema: { summary: "The GPU catalog (servepilot gpus).", querystring: CatalogFilterSchema } },
+    async (request) => catalogGpus(ctx, request.query.filter, request.query.vendor),
+  );
+
+  app.get(
+    "/api/models/inspect",
+    {
+      schema: {
+        summary:
+          "A model's architecture, parameters, KV bytes per token and quantization (servepilot inspect).",
+        querystring: InspectQuerySchema,
+      },
+    },
+    async (request) => inspectModel(ctx, request.query),
+  );
+
+  app.get(
+    "/api/models/local",
+    {
+      schema: {
+        summary: "Models on the studio host: the Hugging Face cache and local model directories.",
+        querystring: LocalQuery,
+      },
+    },
+    async (request) => {
+      const given = request.query.dirs
+        ?.split(",")
+        .map((d) => d.trim())
+        .filter(Boolean);
+      if (given) {
+        const errors = await checkLocalDirs(given);
+        if (errors.length > 0) throw invalidFields(errors, "");
+      }
+      const dirs = given ?? [`${ctx.dataDir}/models`];
+      const [cache, local] = await Promise.all([cachedModels(ctx), localModelDirs(dirs)]);
+      return {
+        hfCache: { dir: cache.cacheDir, models: cache.models, warnings: cache.warnings },
+        local: { dirs, models: local },
+      };
+    },
+  );
+
+  app.post(
+    "/api/downloads",
+    {
+      schema: {
+        summary: "Download a Hub model repo into the Hugging Face cache, as a job (202 with its id).",
+        body: DownloadBody,
+      },
+    },
+    async (request, reply) => {
+      const job = await downloads.start(request.body);
+      reply.status(202).header("location", `/api/downloads/${job.id}`);
+      return job;
+    },
+  );
+
+  app.get("/api/downloads", { schema: { summary: "Download jobs, newest first." } }, async () => {
+    const jobs = await downloads.list();
+    return { count: jobs.length, downloads: jobs };
+  });
+
+  app.get(
+    "/api/downloads/:id",
+    { schema: { summary: "One download job.", params: DownloadParams } },
+    async (request) => downloads.get(request.params.id),
+  );
+
+  app.post(
+    "/api/downloads/:id/cancel",
+    {
+      schema: {
+        summary: "Cancel a queued or running download (its partial file is removed).",
+        params: DownloadParams,
+      },
+    },
+    async (request) => downloads.cancel(request.params.id),
+  );
+}
