@@ -124,7 +124,12 @@ async function openClients(url: string, count: number) {
       })();
     }),
   );
-  return { received: () => received, close: () => controllers.forEach((c) => c.abort()) };
+  return {
+    received: () => received,
+    close: () => {
+      for (const c of controllers) c.abort();
+    },
+  };
 }
 
 const env = environment();

@@ -26,6 +26,12 @@ export interface EngineAdapter {
   programItems: number;
   /** The flag that names the model to clients (/v1/models). */
   servedNameFlag: string;
+  /**
+   * Flags that turn on the Prometheus /metrics endpoint the studio scrapes: vLLM serves it always;
+   * SGLang only with --enable-metrics (python/sglang/srt/server_args.py), llama-server only with
+   * --metrics (tools/server/README.md).
+   */
+  metricsFlags: string[];
 }
 
 export const ENGINE_ADAPTERS: Readonly<Record<InstanceEngine, EngineAdapter>> = {
@@ -39,6 +45,7 @@ export const ENGINE_ADAPTERS: Readonly<Record<InstanceEngine, EngineAdapter>> = 
     metricPrefix: "vllm:",
     programItems: 1,
     servedNameFlag: "--served-model-name",
+    metricsFlags: [],
   },
   sglang: {
     engine: "sglang",
@@ -50,6 +57,7 @@ export const ENGINE_ADAPTERS: Readonly<Record<InstanceEngine, EngineAdapter>> = 
     metricPrefix: "sglang:",
     programItems: 1,
     servedNameFlag: "--served-model-name",
+    metricsFlags: ["--enable-metrics"],
   },
   llamacpp: {
     engine: "llamacpp",
@@ -61,6 +69,7 @@ export const ENGINE_ADAPTERS: Readonly<Record<InstanceEngine, EngineAdapter>> = 
     metricPrefix: "llamacpp:",
     programItems: 1,
     servedNameFlag: "--alias",
+    metricsFlags: ["--metrics"],
   },
   embedded: {
     engine: "embedded",
@@ -72,6 +81,7 @@ export const ENGINE_ADAPTERS: Readonly<Record<InstanceEngine, EngineAdapter>> = 
     metricPrefix: "llamacpp:",
     programItems: 0,
     servedNameFlag: "--alias",
+    metricsFlags: [],
   },
 };
 
@@ -173,9 +183,11 @@ export function launchArgv(input: LaunchArgvInput): string[] {
     adapter.servedNameFlag,
     ...(adapter.servedNameFlag === "--alias" ? ["-a"] : []),
   ]);
+  const metrics = adapter.metricsFlags.filter((flag) => !rest.includes(flag));
   return [
     input.program,
     ...rest,
+    ...metrics,
     "--host",
     input.host,
     "--port",

@@ -74,8 +74,16 @@ describe("launchArgv", () => {
         host: "127.0.0.1",
         port: 30000,
         servedModelName: "m/x",
-      }).slice(0, 6),
-    ).toEqual(["/usr/bin/python3.12", "-m", "sglang.launch_server", "--model-path", "m/x", "--host"]);
+      }).slice(0, 7),
+    ).toEqual([
+      "/usr/bin/python3.12",
+      "-m",
+      "sglang.launch_server",
+      "--model-path",
+      "m/x",
+      "--enable-metrics",
+      "--host",
+    ]);
     const llama = launchArgv({
       engine: "llamacpp",
       program: "/usr/local/bin/llama-server",
@@ -90,6 +98,7 @@ describe("launchArgv", () => {
       "/m/q.gguf",
       "-c",
       "4096",
+      "--metrics",
       "--host",
       "127.0.0.1",
       "--port",

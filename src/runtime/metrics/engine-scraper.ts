@@ -1,0 +1,254 @@
+/**
+ * Scrapes GET <endpoint>/metrics of every live engine at a fixed interval and derives serving
+ * figures from consecutive scrapes (core/metrics/engine-metrics.ts). A scrape that fails (refused,
+ * timeout, HTTP error) marks that instance's figures stale and never stops the loop; ticks never
+ * overlap (a slow round skips ticks instead of stacking them).
+ */
+import {
+  type DerivedEngineMetrics,
+  deriveEngineMetrics,
+  type EngineMetricMaps,
+  pickModel,
+} from "../../core/metrics/engine-metrics.js";
+import { type Exposition, parsePromText } from "../../core/metrics/prom-text.js";
+import { isActiveStatus } from "../supervisor/instance.js";
+import { listInstances } from "../supervisor/state-store.js";
+import { type MonotonicClock, monotonicNow } from "./clock.js";
+
+export interface ScrapeTarget {
+  instance: string;
+  /** The served model name (what the engine labels its series with). */
+  model: string;
+  engine: string;
+  /** http://host:port (no path). */
+  endpoint: string;
+  /** GPUs the instance runs on (physical indices), for per-model GPU time. */
+  gpuIndices: number[];
+}
+
+export interface InstanceMetrics {
+  instance: string;
+  model: string;
+  engine: string;
+  endpoint: string;
+  /** ISO time of the last successful scrape. */
+  scrapedAt: string | null;
+  /** The last scrape failed: the figures are from an earlier one (or absent). */
+  stale: boolean;
+  error: string | null;
+  /** Lines of the last exposition that could not be read (the rest still counted). */
+  parseErrors: number;
+  metrics: DerivedEngineMetrics | null;
+}
+
+export type FetchText = (url: string, signal: AbortSignal) => Promise<string>;
+
+export interface EngineScraperOptions {
+  maps: EngineMetricMaps;
+  /** The instances to scrape now (called every round). */
+  targets: () => Promise<ScrapeTarget[]>;
+  intervalMs: number;
+  /** Per-request limit (default: the interval, at most 5 s, at least 250 ms). */
+  timeoutMs?: number;
+  fetchText?: FetchText;
+  clock?: MonotonicClock;
+  wallNow?: () => number;
+  /** Every scrape's outcome, success or failure. */
+  onResult?: (result: InstanceMetrics) => void;
+  /** After each round, with every live instance's outcome. */
+  onRound?: (results: InstanceMetrics[]) => void;
+  /** The target list could not be read. */
+  onTargetsError?: (error: unknown) => void;
+}
+
+interface InstanceState {
+  target: ScrapeTarget;
+  previous: { exposition: Exposition; atMs: number } | null;
+  latest: InstanceMetrics;
+}
+
+async function defaultFetchText(url: string, signal: AbortSignal): Promise<string> {
+  const response = await fetch(url, { signal, headers: { accept: "text/plain; version=0.0.4" } });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return text;
+}
+
+/** The scrape targets from the instance records: instances meant to run that an engine serves. */
+export async function liveInstanceTargets(
+  dataDir: string,
+  engines: readonly string[],
+): Promise<ScrapeTarget[]> {
+  const records = await listInstances(dataDir);
+  return records
+    .filter(
+      (r) =>
+        (r.status === "ready" || (isActiveStatus(r.status) && r.readyAt !== null)) &&
+        engines.includes(r.engine),
+    )
+    .map((r) => ({
+      instance: r.name,
+      model: r.servedModelName,
+      engine: r.engine,
+      endpoint: r.endpoint,
+      gpuIndices: r.gpus.map((g) => g.index),
+    }));
+}
+
+export class EngineScraper {
+  private readonly states = new Map<string, InstanceState>();
+  private readonly fetchText: FetchText;
+  private readonly clock: MonotonicClock;
+  private readonly wallNow: () => number;
+  private readonly timeoutMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<InstanceMetrics[]> | null = null;
+  private stopped = false;
+  /** Ticks skipped because the previous round was still running. */
+  skippedTicks = 0;
+
+  constructor(private readonly options: EngineScraperOptions) {
+    this.fetchText = options.fetchText ?? defaultFetchText;
+    this.clock = options.clock ?? monotonicNow;
+    this.wallNow = options.wallNow ?? Date.now;
+    this.timeoutMs = options.timeoutMs ?? Math.max(250, Math.min(5000, options.intervalMs));
+  }
+
+  start(): void {
+    if (this.timer !== null || this.stopped) return;
+    this.timer = setInterval(() => {
+      if (this.inFlight !== null) {
+        this.skippedTicks += 1;
+        return;
+      }
+      void this.scrapeOnce();
+    }, this.options.intervalMs);
+    this.timer.unref();
+    void this.scrapeOnce();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.inFlight?.catch(() => undefined);
+  }
+
+  /** One round over every target (joins the round in flight, if any). */
+  scrapeOnce(): Promise<InstanceMetrics[]> {
+    if (this.inFlight !== null) return this.inFlight;
+    this.inFlight = this.round().finally(() => {
+      this.inFlight = null;
+    });
+    return this.inFlight;
+  }
+
+  latest(): InstanceMetrics[] {
+    return [...this.states.values()]
+      .map((s) => s.latest)
+      .sort((a, b) => a.instance.localeCompare(b.instance));
+  }
+
+  latestFor(instance: string): InstanceMetrics | null {
+    return this.states.get(instance)?.latest ?? null;
+  }
+
+  targets(): ScrapeTarget[] {
+    return [...this.states.values()].map((s) => s.target);
+  }
+
+  private async round(): Promise<InstanceMetrics[]> {
+    let targets: ScrapeTarget[];
+    try {
+      targets = (await this.options.targets()).filter((t) => this.options.maps[t.engine] !== undefined);
+    } catch (error) {
+      this.options.onTargetsError?.(error);
+      return this.latest();
+    }
+    const names = new Set(targets.map((t) => t.instance));
+    for (const name of this.states.keys()) if (!names.has(name)) this.states.delete(name);
+    const results = await Promise.all(targets.map((target) => this.scrape(target)));
+    for (const result of results) {
+      try {
+        this.options.onResult?.(result);
+      } catch {
+        // a listener's failure is the listener's business
+      }
+    }
+    try {
+      this.options.onRound?.(results);
+    } catch {
+      // likewise
+    }
+    return results;
+  }
+
+  private stateFor(target: ScrapeTarget): InstanceState {
+    let state = this.states.get(target.instance);
+    const changed =
+      state !== undefined &&
+      (state.target.endpoint !== target.endpoint ||
+        state.target.engine !== target.engine ||
+        state.target.model !== target.model);
+    if (state === undefined || changed) {
+      state = {
+        target,
+        previous: null,
+        latest: {
+          instance: target.instance,
+          model: target.model,
+          engine: target.engine,
+          endpoint: target.endpoint,
+          scrapedAt: null,
+          stale: true,
+          error: null,
+          parseErrors: 0,
+          metrics: null,
+        },
+      };
+      this.states.set(target.instance, state);
+    }
+    state.target = target;
+    return state;
+  }
+
+  private async scrape(target: ScrapeTarget): Promise<InstanceMetrics> {
+    const state = this.stateFor(target);
+    const map = this.options.maps[target.engine];
+    if (map === undefined) return state.latest;
+    const url = `${target.endpoint.replace(/\/+$/, "")}/metrics`;
+    let text: string;
+    try {
+      text = await this.fetchText(url, AbortSignal.timeout(this.timeoutMs));
+    } catch (error) {
+      const reason =
+        (error as Error).name === "TimeoutError"
+          ? `GET ${url}: no answer within ${this.timeoutMs} ms`
+          : (error as Error).message || String(error);
+      state.latest = { ...state.latest, stale: true, error: reason };
+      return state.latest;
+    }
+    const atMs = this.clock();
+    const exposition = parsePromText(text);
+    const elapsedSeconds = state.previous === null ? null : (atMs - state.previous.atMs) / 1000;
+    const derived = pickModel(
+      deriveEngineMetrics({
+        map,
+        before: state.previous?.exposition ?? null,
+        after: exposition,
+        elapsedSeconds,
+      }),
+      target.model,
+    );
+    state.previous = { exposition, atMs };
+    state.latest = {
+      ...state.latest,
+      scrapedAt: new Date(this.wallNow()).toISOString(),
+      stale: false,
+      error: null,
+      parseErrors: exposition.errors.length,
+      metrics: derived,
+    };
+    return state.latest;
+  }
+}

@@ -1,0 +1,112 @@
+/** The engine scraper with injected fetch and clock: rates between rounds, stale on failure. */
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { EngineMetricMaps } from "../../../src/core/metrics/engine-metrics.js";
+import { loadEngineMetricMaps } from "../../../src/runtime/metrics/engine-metric-names.js";
+import {
+  EngineScraper,
+  type InstanceMetrics,
+  type ScrapeTarget,
+} from "../../../src/runtime/metrics/engine-scraper.js";
+
+const FIXTURES = new URL("../../fixtures/metrics/", import.meta.url).pathname;
+const fixture = (file: string) => readFileSync(`${FIXTURES}${file}`, "utf8");
+
+const TARGET: ScrapeTarget = {
+  instance: "qwen",
+  model: "Qwen-32B",
+  engine: "sglang",
+  endpoint: "http://127.0.0.1:30000/",
+  gpuIndices: [0],
+};
+
+let maps: EngineMetricMaps;
+beforeAll(async () => {
+  maps = await loadEngineMetricMaps();
+});
+
+describe("EngineScraper", () => {
+  it("derives figures from consecutive scrapes over the measured time, and marks failures stale", async () => {
+    const bodies: Array<string | Error> = [
+      fixture("sglang-a.prom"),
+      fixture("sglang-b.prom"),
+      new Error("connect ECONNREFUSED"),
+    ];
+    const urls: string[] = [];
+    let now = 0;
+    const results: InstanceMetrics[] = [];
+    const scraper = new EngineScraper({
+      maps,
+      intervalMs: 1000,
+      targets: async () => [TARGET, { ...TARGET, instance: "other", engine: "embedded" }],
+      clock: () => now,
+      fetchText: async (url) => {
+        urls.push(url);
+        const body = bodies.shift();
+        if (body instanceof Error || body === undefined) throw body ?? new Error("no more");
+        return body;
+      },
+      onResult: (r) => results.push(r),
+    });
+    const [first] = await scraper.scrapeOnce();
+    expect(urls).toEqual(["http://127.0.0.1:30000/metrics"]); // the embedded engine has no map: skipped
+    expect(first?.stale).toBe(false);
+    expect(first?.metrics?.generationTokensPerSecond).toBeNull();
+    expect(first?.metrics?.runningRequests).toBe(1);
+    now = 4000; // 4 s later by the monotonic clock
+    const [second] = await scraper.scrapeOnce();
+    expect(second?.metrics?.generationTokensPerSecond).toBe(1000); // 4000 tokens / 4 s
+    expect(second?.metrics?.intervalSeconds).toBe(4);
+    now = 5000;
+    const [third] = await scraper.scrapeOnce();
+    expect(third?.stale).toBe(true);
+    expect(third?.error).toContain("ECONNREFUSED");
+    expect(third?.metrics?.generationTokensPerSecond).toBe(1000); // the last figures, marked stale
+    expect(scraper.latestFor("qwen")).toEqual(third);
+    expect(results).toHaveLength(3);
+  });
+
+  it("forgets instances that are no longer live", async () => {
+    let targets = [TARGET];
+    const scraper = new EngineScraper({
+      maps,
+      intervalMs: 1000,
+      targets: async () => targets,
+      fetchText: async () => fixture("sglang-a.prom"),
+    });
+    await scraper.scrapeOnce();
+    expect(scraper.latest().map((r) => r.instance)).toEqual(["qwen"]);
+    targets = [];
+    await scraper.scrapeOnce();
+    expect(scraper.latest()).toEqual([]);
+    expect(scraper.latestFor("qwen")).toBeNull();
+  });
+
+  it("survives a target list that cannot be read", async () => {
+    const errors: unknown[] = [];
+    const scraper = new EngineScraper({
+      maps,
+      intervalMs: 1000,
+      targets: async () => {
+        throw new Error("instances/x.json: not valid JSON");
+      },
+      onTargetsError: (e) => errors.push(e),
+    });
+    await expect(scraper.scrapeOnce()).resolves.toEqual([]);
+    expect(errors).toHaveLength(1);
+  });
+
+  it("gives up on an engine that does not answer within the timeout", async () => {
+    const scraper = new EngineScraper({
+      maps,
+      intervalMs: 1000,
+      timeoutMs: 20,
+      targets: async () => [TARGET],
+      fetchText: (_url, signal) =>
+        new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+    });
+    const [result] = await scraper.scrapeOnce();
+    expect(result?.stale).toBe(true);
+    expect(result?.error).toContain("no answer within 20 ms");
+  });
+});
