@@ -16,18 +16,8 @@ async function inspect(ctx: CommandContext, ref: string, options: InspectOptions
     ...(options.revision ? { revision: options.revision } : {}),
     ...(options.offline ? { offline: true } : {}),
   });
-  const d = loaded.description;
-  const data = {
-    model: { id: loaded.id, ref: loaded.ref, origin: loaded.origin, attempts: loaded.attempts },
-    architecture: d.architecture,
-    layerSummary: d.layerSummary,
-    params: d.params,
-    kvCache: d.kvCache,
-    quantization: d.architecture.quantization,
-    weightBytes: d.weightBytes,
-    warnings: d.warnings,
-  };
-  return { data, human: renderInspect(loaded, ctx.colors) };
+  const { inspectData } = await import("../../runtime/model-views.js");
+  return { data: inspectData(loaded), human: renderInspect(loaded, ctx.colors) };
 }
 
 export function registerInspect(program: Command): void {

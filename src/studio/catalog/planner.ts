@@ -7,13 +7,12 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { ServepilotError } from "../../core/errors.js";
-import { describeModel } from "../../core/model/describe-model.js";
 import type { Plan } from "../../core/plan/types.js";
 import { loadGpuCatalog } from "../../runtime/catalog/gpu-catalog.js";
-import { loadModelCatalog } from "../../runtime/catalog/model-catalog.js";
 import { type FitResult, fit as fitAcrossGpus } from "../../runtime/fit.js";
 import { generate } from "../../runtime/generate.js";
 import { loadModel } from "../../runtime/load-model.js";
+import { catalogModelsData, catalogModelViews, inspectData } from "../../runtime/model-views.js";
 import { type PlanRequest, plan } from "../../runtime/plan.js";
 import type { StudioContext } from "../context.js";
 import type { PlanBody } from "./schemas.js";
@@ -98,51 +97,12 @@ export async function inspectModel(
     ...(query.revision ? { revision: query.revision } : {}),
     ...(query.offline ? { offline: true } : {}),
   });
-  const d = loaded.description;
-  return {
-    model: { id: loaded.id, ref: loaded.ref, origin: loaded.origin, attempts: loaded.attempts },
-    architecture: d.architecture,
-    layerSummary: d.layerSummary,
-    params: d.params,
-    kvCache: d.kvCache,
-    quantization: d.architecture.quantization,
-    weightBytes: d.weightBytes,
-    warnings: d.warnings,
-  };
+  return inspectData(loaded);
 }
 
 /** `models`' data object: the model catalog, filtered. */
 export async function catalogModels(ctx: StudioContext, filter: string | undefined) {
-  const catalog = await loadModelCatalog({ dataDir: ctx.dataDir });
-  const needle = filter?.toLowerCase();
-  const models = catalog.entries
-    .filter(
-      (entry) =>
-        !needle ||
-        entry.id.toLowerCase().includes(needle) ||
-        entry.family.toLowerCase().includes(needle) ||
-        entry.aliases.some((alias) => alias.toLowerCase().includes(needle)),
-    )
-    .map((entry) => {
-      const d = describeModel({
-        config: entry.config,
-        label: `${entry.origin.file}: ${entry.id}`,
-        publishedParams: entry.publishedParams,
-      });
-      return {
-        id: entry.id,
-        family: entry.family,
-        aliases: entry.aliases,
-        modelType: d.architecture.modelType,
-        params: { total: d.params.total, active: d.params.active, published: entry.publishedParams },
-        quantization: d.architecture.quantization?.scheme ?? null,
-        maxContext: d.architecture.maxContext,
-        gated: entry.gated,
-        source: entry.source,
-        origin: entry.origin,
-      };
-    });
-  return { count: models.length, models };
+  return catalogModelsData(await catalogModelViews({ dataDir: ctx.dataDir, filter }));
 }
 
 /** `gpus`' data object: the GPU catalog, filtered. */
