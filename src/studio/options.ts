@@ -39,14 +39,17 @@ export interface StudioOptions {
   watchdogMs?: number;
   /** SSE heartbeat interval (ms). */
   heartbeatMs?: number;
+  /** First port an engine launch tries (config file `port` / SERVEPILOT_PORT; default 8000). */
+  enginePortStart?: number | null;
   /** Directory of file recipes (default `<dataDir>/recipes`), and engine programs from the config file. */
   recipesDir?: string | null;
   enginePrograms?: Partial<Record<"vllm" | "sglang" | "llamacpp", string>>;
 }
 
 export type ResolvedStudioOptions = Required<
-  Omit<StudioOptions, "apiKey" | "logStream" | "recipesDir" | "enginePrograms">
+  Omit<StudioOptions, "apiKey" | "logStream" | "recipesDir" | "enginePrograms" | "enginePortStart">
 > & {
+  enginePortStart: number | null;
   apiKey: string | null;
   logStream: Writable | null;
   recipesDir: string | null;
@@ -56,6 +59,11 @@ export type ResolvedStudioOptions = Required<
 export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, "");
   return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || h === "::ffff:127.0.0.1";
+}
+
+function portFromEnv(value: string | undefined): number | null {
+  const port = Number(value);
+  return value !== undefined && Number.isInteger(port) && port >= 1 && port <= 65_535 ? port : null;
 }
 
 /** Shortest API key accepted: 16 characters (guessing it over HTTP must be hopeless). */
@@ -101,6 +109,7 @@ export function resolveStudioOptions(options: StudioOptions): ResolvedStudioOpti
     scrapeMs: options.scrapeMs ?? 2000,
     watchdogMs: options.watchdogMs ?? 2000,
     heartbeatMs: options.heartbeatMs ?? 15_000,
+    enginePortStart: options.enginePortStart ?? portFromEnv(env.SERVEPILOT_PORT),
     recipesDir: options.recipesDir ?? null,
     enginePrograms: options.enginePrograms ?? {},
   };

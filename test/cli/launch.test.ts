@@ -97,6 +97,9 @@ describe("servepilot launch / status / logs / stop", () => {
     expect(runCli(["launch", "Qwen/Qwen3-8B", "--engine", "tgi"], e).stderr).toMatch(/--engine/);
     expect(runCli(["launch", "Qwen/Qwen3-8B", "--engine", "tgi"], e).code).toBe(2);
     expect(runCli(["launch", "Qwen/Qwen3-8B", "zero"], e).code).toBe(2);
+    const tooMany = runCli(["launch", "Qwen/Qwen3-8B", "9", "--offline", "--dry-run"], e);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toMatch(/gpu_count 9: this machine has 8 GPUs \(8 free\)/);
     const unknown = runCli(["stop", "nope"], e);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no instance named "nope"/);

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Recipe } from "../../src/core/recipes/recipe.js";
 import { loadRecipes } from "../../src/runtime/recipes/load-recipes.js";
 import { readProcessIdentity } from "../../src/runtime/supervisor/process-identity.js";
-import { readInstance } from "../../src/runtime/supervisor/state-store.js";
+import { listInstances, readInstance } from "../../src/runtime/supervisor/state-store.js";
 import { createStoredRecipe } from "../../src/studio/recipes/store.js";
 import {
   cleanUp,
@@ -318,5 +318,20 @@ describe("stored recipes", () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toContain("--no-such-flag");
     expect((await s.api("/api/instances/bad")).status).toBe(404);
+  });
+
+  it("refuses a stored recipe that needs custom commands once the studio runs without them", async () => {
+    const s = await openStudio();
+    const library = await loadRecipes({});
+    const base = library.records.find((r) => r.recipe.id === "qwen3-8b-h100-bf16-throughput")?.recipe;
+    const recipe = { ...(base as Recipe), id: "preloaded", env: { LD_PRELOAD: "/tmp/hook.so" } };
+    // stored directly, as a studio started with --allow-custom-commands would have stored it
+    await createStoredRecipe(s.ctx.db, { recipe, extraArgs: [], autoRestart: false, engineProgram: null });
+    const refused = await s.api("/api/instances", { body: { recipeId: "preloaded", name: "preloaded" } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toContain("env.LD_PRELOAD");
+    expect(refused.body.error.message).toContain("--allow-custom-commands");
+    expect((await s.api("/api/instances/preloaded")).status).toBe(404);
+    expect(await listInstances(s.dataDir)).toEqual([]);
   });
 });

@@ -53,6 +53,7 @@ async function runStudio(ctx: CommandContext, flags: StudioFlags): Promise<Comma
     restore: flags.restore === true,
     ...(flags.rateLimit !== undefined ? { rateLimitPerMinute: flags.rateLimit } : {}),
     logLevel: (flags.logLevel ?? (config.debug ? "debug" : config.logLevel)) as (typeof LOG_LEVELS)[number],
+    enginePortStart: config.port,
     recipesDir: config.recipesDir,
     enginePrograms: config.engines,
   });

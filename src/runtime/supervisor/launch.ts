@@ -268,6 +268,14 @@ async function recipeSpec(
     { dataDir: options.dataDir, detection, ...(options.env ? { env: options.env } : {}) },
   );
   const result = resolved.result;
+  const visible = result.hardware.detectedCount;
+  if (request.gpuCount !== undefined && visible !== null && request.gpuCount > visible) {
+    throw launchError(
+      "INVALID_ARGUMENT",
+      `gpu_count ${request.gpuCount}: this machine has ${visible} GPU${visible === 1 ? "" : "s"} (${result.hardware.freeCount ?? 0} free)`,
+      `ask for at most ${visible}, or leave gpu_count out to use what the configuration needs`,
+    );
+  }
   let id = result.selected;
   if (request.recipeId !== undefined) {
     const rejected = result.rejected.find((r) => r.id === request.recipeId);

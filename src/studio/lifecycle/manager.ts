@@ -26,6 +26,8 @@ import {
 import { refreshInstance } from "../../runtime/supervisor/status.js";
 import { stopInstance } from "../../runtime/supervisor/stop.js";
 import type { StudioContext } from "../context.js";
+import { assertRecipeRunnable } from "../recipes/schema.js";
+import { getStoredRecipe } from "../recipes/store.js";
 import { awaitAdoptedReadiness } from "./adopt-readiness.js";
 import { DEFAULT_FAILURE_BUDGET, type FailureBudget, judgeFailures } from "./failure-budget.js";
 import {
@@ -39,7 +41,6 @@ import { createLifecycleMetrics, type LifecycleMetrics } from "./lifecycle-metri
 import { followLog, type LogFollower } from "./log-follower.js";
 import { Mutex } from "./mutex.js";
 import { LifecycleStore } from "./store.js";
-import { storedRecipe } from "./stored-recipes.js";
 import { assertAllowed, type LifecycleStatus, type Operation } from "./transitions.js";
 
 export interface LifecycleSettings {
@@ -317,7 +318,7 @@ export class LifecycleManager {
   private async modelOf(body: LaunchBody): Promise<string> {
     if (body.model !== undefined) return body.model;
     const id = body.recipeId as string;
-    const stored = await storedRecipe(this.ctx.db, id);
+    const stored = await getStoredRecipe(this.ctx.db, id);
     if (stored) return stored.recipe.model;
     const library = await loadRecipes({ dataDir: this.dataDir, recipesDir: this.ctx.options.recipesDir });
     const found = library.records.find((r) => r.recipe.id === id);
@@ -345,18 +346,21 @@ export class LifecycleManager {
     body: LaunchBody & { model: string; name: string },
     reason: LaunchReason,
   ): Promise<StartedLaunch> {
-    const stored = body.recipeId !== undefined ? await storedRecipe(this.ctx.db, body.recipeId) : null;
+    const stored = body.recipeId !== undefined ? await getStoredRecipe(this.ctx.db, body.recipeId) : null;
     const autoRestart = body.autoRestart ?? stored?.autoRestart ?? false;
     const request = toRuntimeRequest(body, name, {
       recipesDir: this.ctx.options.recipesDir,
       enginePrograms: this.ctx.options.enginePrograms,
       ...(stored ? { extraRecipes: [stored.recipe], extraArgs: stored.extraArgs } : {}),
     });
-    const portStart = enginePortStart(this.ctx.env);
+    const portStart = this.ctx.options.enginePortStart;
     if (portStart !== null && request.port === undefined) request.portStart = portStart;
-    // a recipe's own program runs only where the operator allowed custom commands (studio option)
-    if (stored?.engineProgram && this.ctx.options.allowCustomCommands)
-      request.engineBin = stored.engineProgram;
+    if (stored) {
+      // checked again at launch: the recipe may have been stored while the studio allowed custom
+      // commands, and the operator has since restarted it without --allow-custom-commands
+      assertRecipeRunnable(stored, this.ctx.options.allowCustomCommands);
+      if (stored.engineProgram) request.engineBin = stored.engineProgram;
+    }
     const controller = new AbortController();
     const detach = new AbortController();
     const progress: LaunchProgressView = {
@@ -766,11 +770,6 @@ export class LifecycleManager {
 }
 
 /** The first engine port tried, as the CLI takes it: SERVEPILOT_PORT (default 8000 in the runtime). */
-function enginePortStart(env: NodeJS.ProcessEnv): number | null {
-  const value = Number(env.SERVEPILOT_PORT);
-  return Number.isInteger(value) && value >= 1 && value <= 65_535 ? value : null;
-}
-
 function notFound(name: string): ServepilotError {
   return new ServepilotError("NOT_FOUND", `no instance named "${name}"`, {
     hint: "GET /api/instances lists them",

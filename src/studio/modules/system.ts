@@ -140,6 +140,7 @@ export const systemModule: StudioModule = {
             heartbeat: o.heartbeatMs,
           },
           recipesDir: o.recipesDir,
+          enginePortStart: o.enginePortStart,
         };
       },
     );

@@ -13,6 +13,7 @@
  */
 import { z } from "zod";
 import type { FlagRegistry } from "../../core/engines/flag-registry.js";
+import { ServepilotError } from "../../core/errors.js";
 import type { EngineName } from "../../core/memory/types.js";
 import { RECIPE_ENGINES, type Recipe, RecipeSchema } from "../../core/recipes/recipe.js";
 import { checkExtraArgs, MAX_EXTRA_ARG_LENGTH, MAX_EXTRA_ARGS } from "./extra-args.js";
@@ -55,6 +56,25 @@ const LOADER_ENV = new Set([
 
 export function isCodeLoadingEnv(name: string): boolean {
   return LOADER_ENV.has(name.toUpperCase()) || /^DYLD_/i.test(name);
+}
+
+/**
+ * Refuses to launch a stored recipe that needs custom commands (its own engine program, or loader /
+ * interpreter env) when the studio runs without --allow-custom-commands.
+ */
+export function assertRecipeRunnable(stored: StudioRecipe, allowCustomCommands: boolean): void {
+  if (allowCustomCommands) return;
+  const field = stored.engineProgram
+    ? "engineProgram"
+    : Object.keys(stored.recipe.env)
+        .filter(isCodeLoadingEnv)
+        .map((name) => `env.${name}`)[0];
+  if (field === undefined) return;
+  throw new ServepilotError(
+    "INVALID_ARGUMENT",
+    `recipe ${stored.recipe.id}: ${field} needs a studio started with --allow-custom-commands`,
+    { hint: "restart the studio with --allow-custom-commands, or remove the field from the recipe" },
+  );
 }
 
 const StudioFieldsSchema = z.object({
