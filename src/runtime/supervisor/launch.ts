@@ -32,6 +32,7 @@ import {
   type PlannedFiguresRecord,
 } from "./instance.js";
 import { createLogReader, openLogForEngine, rotateLog, tailLines } from "./log-file.js";
+import { groupListensOn } from "./port-owner.js";
 import { choosePort, isPortFree } from "./ports.js";
 import { readProcessIdentity } from "./process-identity.js";
 import { probeReadiness } from "./readiness.js";
@@ -791,7 +792,9 @@ async function waitUntilReady(
     } else if (Date.now() >= nextProbe) {
       nextProbe = Date.now() + Math.max(pollMs * 2, 250);
       const probe = await probeReadiness(record.endpoint, record.servedModelName, { timeoutMs: 2_000 });
-      if (probe.ready) break;
+      // only our engine's answer counts (docker publishes the port through its own proxy)
+      if (probe.ready && (record.pgid === null || record.mode === "docker")) break;
+      if (probe.ready && (await groupListensOn(record.pgid as number, record.port)) !== false) break;
     }
     if (Date.now() > deadline)
       return fail(await diagnose({ exit: null, timedOutAfterSeconds: timeoutSeconds }));
