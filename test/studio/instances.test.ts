@@ -47,6 +47,28 @@ describe("studio instances", () => {
     expect(events.events.some((e) => e.type === "launch" && typeof e.data.line === "string")).toBe(true);
     await events.waitFor((e) => e.type === "log" && e.data.instance === name, 10_000, "a log event");
 
+    // metrics flow: requests to the engine show up as tokens/s in the scraped metrics
+    const endpoint = (await s.api(`/api/instances/${name}`)).body.endpoint as string;
+    // rates need two scrapes: the first one (a baseline) comes before the requests
+    await events.waitFor((e) => e.type === "metrics" && e.data.instance === name, 20_000, "a first scrape");
+    for (let i = 0; i < 3; i += 1) {
+      const reply = await fetch(`${endpoint}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: QWEN, messages: [{ role: "user", content: "hello there" }] }),
+      });
+      expect(reply.status).toBe(200);
+    }
+    const flowing = await events.waitFor(
+      (e) => e.type === "metrics" && e.data.instance === name && e.data.generationTokensPerSecond > 0,
+      30_000,
+      "generation tokens/s in a metrics event",
+    );
+    expect(flowing.data).toMatchObject({ engine: "vllm", stale: false });
+    const scraped = await s.api(`/api/metrics/${name}`);
+    expect(scraped.status).toBe(200);
+    expect(scraped.body.instance).toBe(name);
+
     const one = await s.api(`/api/instances/${name}`);
     expect(one.status).toBe(200);
     expect(one.body).toMatchObject({ name, status: "ready", alive: true, healthy: true, autoRestart: false });
