@@ -11,6 +11,7 @@ import {
   pickModel,
 } from "../../core/metrics/engine-metrics.js";
 import { type Exposition, parsePromText } from "../../core/metrics/prom-text.js";
+import { PeriodicTask } from "../periodic-task.js";
 import { isActiveStatus } from "../supervisor/instance.js";
 import { listInstances } from "../supervisor/state-store.js";
 import { type MonotonicClock, monotonicNow } from "./clock.js";
@@ -101,46 +102,32 @@ export class EngineScraper {
   private readonly clock: MonotonicClock;
   private readonly wallNow: () => number;
   private readonly timeoutMs: number;
-  private timer: NodeJS.Timeout | null = null;
-  private inFlight: Promise<InstanceMetrics[]> | null = null;
-  private stopped = false;
-  /** Ticks skipped because the previous round was still running. */
-  skippedTicks = 0;
+  private readonly task: PeriodicTask<InstanceMetrics[]>;
 
   constructor(private readonly options: EngineScraperOptions) {
     this.fetchText = options.fetchText ?? defaultFetchText;
     this.clock = options.clock ?? monotonicNow;
     this.wallNow = options.wallNow ?? Date.now;
     this.timeoutMs = options.timeoutMs ?? Math.max(250, Math.min(5000, options.intervalMs));
+    this.task = new PeriodicTask(options.intervalMs, () => this.round());
+  }
+
+  /** Ticks skipped because the previous round was still running. */
+  get skippedTicks(): number {
+    return this.task.skippedTicks;
   }
 
   start(): void {
-    if (this.timer !== null || this.stopped) return;
-    this.timer = setInterval(() => {
-      if (this.inFlight !== null) {
-        this.skippedTicks += 1;
-        return;
-      }
-      void this.scrapeOnce();
-    }, this.options.intervalMs);
-    this.timer.unref();
-    void this.scrapeOnce();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-    await this.inFlight?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One round over every target (joins the round in flight, if any). */
   scrapeOnce(): Promise<InstanceMetrics[]> {
-    if (this.inFlight !== null) return this.inFlight;
-    this.inFlight = this.round().finally(() => {
-      this.inFlight = null;
-    });
-    return this.inFlight;
+    return this.task.runNow();
   }
 
   latest(): InstanceMetrics[] {

@@ -9,6 +9,7 @@
  */
 import { detectGpus } from "../hardware/index.js";
 import type { DetectedGpu, GpuDetection, ToolOutcome } from "../hardware/types.js";
+import { PeriodicTask } from "../periodic-task.js";
 import { type MonotonicClock, monotonicNow } from "./clock.js";
 
 const MIB = 1024 * 1024;
@@ -83,38 +84,28 @@ export class GpuSampler {
   private readonly clock: MonotonicClock;
   private readonly wallNow: () => number;
   private readonly maxGapMs: number;
-  private timer: NodeJS.Timeout | null = null;
-  private inFlight: Promise<GpuSample> | null = null;
+  private readonly task: PeriodicTask<GpuSample>;
   private last: GpuSample | null = null;
-  private stopped = false;
-  /** Ticks skipped because the previous sample was still running. */
-  skippedTicks = 0;
 
   constructor(private readonly options: GpuSamplerOptions) {
     this.detect = options.detect ?? (() => detectGpus());
     this.clock = options.clock ?? monotonicNow;
     this.wallNow = options.wallNow ?? Date.now;
     this.maxGapMs = (options.maxGapIntervals ?? 3) * options.intervalMs;
+    this.task = new PeriodicTask(options.intervalMs, () => this.take());
+  }
+
+  /** Ticks skipped because the previous sample was still running. */
+  get skippedTicks(): number {
+    return this.task.skippedTicks;
   }
 
   start(): void {
-    if (this.timer !== null || this.stopped) return;
-    this.timer = setInterval(() => {
-      if (this.inFlight !== null) {
-        this.skippedTicks += 1;
-        return;
-      }
-      void this.sampleNow();
-    }, this.options.intervalMs);
-    this.timer.unref();
-    void this.sampleNow();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-    await this.inFlight?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   latest(): GpuSample | null {
@@ -123,11 +114,7 @@ export class GpuSampler {
 
   /** Takes a sample now, or joins the one in flight. */
   sampleNow(): Promise<GpuSample> {
-    if (this.inFlight !== null) return this.inFlight;
-    this.inFlight = this.take().finally(() => {
-      this.inFlight = null;
-    });
-    return this.inFlight;
+    return this.task.runNow();
   }
 
   private async take(): Promise<GpuSample> {

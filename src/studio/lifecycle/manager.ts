@@ -9,6 +9,7 @@
  * (minutes until ready) goes on in the background, reporting through events.
  */
 import { ServepilotError } from "../../core/errors.js";
+import { PeriodicTask } from "../../runtime/periodic-task.js";
 import { loadRecipes } from "../../runtime/recipes/load-recipes.js";
 import {
   type InstanceFailure,
@@ -107,8 +108,7 @@ export class LifecycleManager {
   private readonly known = new Map<string, InstanceStatus>();
   private readonly store: LifecycleStore;
   private readonly metrics: LifecycleMetrics;
-  private watchdogTimer: NodeJS.Timeout | null = null;
-  private watchdogBusy = false;
+  private watchdog: PeriodicTask<void> | null = null;
   private closed = false;
 
   constructor(
@@ -695,8 +695,8 @@ export class LifecycleManager {
   async start(): Promise<void> {
     this.releaseStartup(true);
     await this.startup;
-    this.watchdogTimer = setInterval(() => void this.watchdogTick(), this.ctx.options.watchdogMs);
-    this.watchdogTimer.unref();
+    this.watchdog = new PeriodicTask(this.ctx.options.watchdogMs, () => this.watchdogTick());
+    this.watchdog.start({ runNow: false });
   }
 
   private async adoptAllLocked(): Promise<void> {
@@ -724,14 +724,11 @@ export class LifecycleManager {
   }
 
   private async watchdogTick(): Promise<void> {
-    if (this.watchdogBusy || this.closed) return;
-    this.watchdogBusy = true;
+    if (this.closed) return;
     try {
       await this.lock.run(() => this.watchdogPass());
     } catch (error) {
       this.ctx.log.error({ err: error }, "watchdog pass failed");
-    } finally {
-      this.watchdogBusy = false;
     }
   }
 
@@ -743,7 +740,7 @@ export class LifecycleManager {
   async shutdown(stopEngines: boolean): Promise<void> {
     this.closed = true;
     this.releaseStartup(false);
-    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
+    await this.watchdog?.stop();
     await this.lock.run(async () => {
       for (const tracked of [...this.tracked.values()]) {
         tracked.stopping = true;
