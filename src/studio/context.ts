@@ -10,6 +10,7 @@ import type { Kysely } from "kysely";
 import type { Registry } from "prom-client";
 import type { StudioDatabase } from "./db/schema.js";
 import type { EventBus } from "./events/bus.js";
+import type { LifecycleManager } from "./lifecycle/manager.js";
 import type { ResolvedStudioOptions } from "./options.js";
 
 export type StudioApp = FastifyInstance<
@@ -34,6 +35,15 @@ export interface StudioContext {
   statusSections: Map<string, () => unknown | Promise<unknown>>;
   /** Set once shutdown begins: background loops stop scheduling work. */
   closing: boolean;
+  /** http://host:port once listening (for the studio's own calls to its gateway). */
+  baseUrl: string;
+  /** Services modules offer each other (set by the module that owns each). */
+  services: StudioServices;
+}
+
+export interface StudioServices {
+  /** The instance lifecycle (instances module): launch, stop, list … */
+  lifecycle?: LifecycleManager;
 }
 
 export interface StudioModule {
@@ -44,4 +54,14 @@ export interface StudioModule {
   start?(ctx: StudioContext): Promise<void>;
   /** Stops background work; engines are left running unless `stopEngines`. */
   stop?(ctx: StudioContext, options: { stopEngines: boolean }): Promise<void>;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /**
+     * The gateway API key that authenticated this request (its id in `api_keys`); null for the admin
+     * key or an unauthenticated loopback request.
+     */
+    apiKeyId: string | null;
+  }
 }

@@ -91,6 +91,8 @@ export async function startStudio(
     startedAt: Date.now(),
     statusSections: new Map(),
     closing: false,
+    baseUrl: "",
+    services: {},
   };
   if (database.applied.length > 0) app.log.info({ migrations: database.applied }, "database migrated");
 
@@ -101,6 +103,7 @@ export async function startStudio(
     registers: [registry],
   });
 
+  app.decorateRequest("apiKeyId", null);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
     if (options.apiKey === null || isPublicPath(request.url)) return;
@@ -171,6 +174,7 @@ export async function startStudio(
 
   try {
     await app.listen({ host: options.host, port: options.port });
+    ctx.baseUrl = urlOf(app, options);
     for (const module of modules) await module.start?.(ctx);
   } catch (error) {
     await close();
@@ -188,8 +192,13 @@ export async function startStudio(
     }
     throw error;
   }
+  return { app, ctx, url: ctx.baseUrl, close };
+}
+
+function urlOf(app: StudioApp, options: ResolvedStudioOptions): string {
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : options.port;
-  const hostForUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
-  return { app, ctx, url: `http://${hostForUrl}:${port}`, close };
+  // a wildcard bind is reached through loopback from this machine
+  const host = options.host === "0.0.0.0" ? "127.0.0.1" : options.host === "::" ? "::1" : options.host;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }

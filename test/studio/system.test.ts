@@ -9,6 +9,7 @@ import SQLite from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { ServepilotError } from "../../src/core/errors.js";
 import { keysMatch } from "../../src/studio/http/security.js";
+import { MIGRATIONS } from "../../src/studio/db/migrations.js";
 import { startStudio } from "../../src/studio/index.js";
 import { startTestStudio, type TestStudio } from "./studio-harness.js";
 
@@ -125,7 +126,8 @@ describe("studio frame", () => {
     const applied = db.prepare("select name from kysely_migration order by name").all() as Array<{
       name: string;
     }>;
-    expect(applied.map((r) => r.name)).toEqual(["0001_initial"]);
+    expect(applied.map((r) => r.name)).toEqual(Object.keys(MIGRATIONS).sort());
+    expect(applied.map((r) => r.name)).toEqual(["0001_initial", "0002_gateway"]);
     const tables = (
       db.prepare("select name from sqlite_master where type = 'table'").all() as Array<{ name: string }>
     ).map((r) => r.name);

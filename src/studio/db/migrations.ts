@@ -86,9 +86,107 @@ const migration0001: Migration = {
   },
 };
 
+/** The gateway and what builds on it: API keys, request log, chats, MCP servers, benchmarks, energy. */
+const migration0002: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("api_keys")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("name", "text", (c) => c.notNull())
+      .addColumn("prefix", "text", (c) => c.notNull())
+      .addColumn("hash", "text", (c) => c.notNull().unique())
+      .addColumn("scope", "text", (c) => c.notNull().check(sql`scope in ('gateway')`))
+      .addColumn("rate_limit_per_minute", "integer")
+      .addColumn("token_quota", "integer")
+      .addColumn("created_at", "text", (c) => c.notNull())
+      .addColumn("revoked_at", "text")
+      .addColumn("last_used_at", "text")
+      .execute();
+    await db.schema
+      .createTable("requests")
+      .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      .addColumn("request_id", "text", (c) => c.notNull())
+      .addColumn("at", "text", (c) => c.notNull())
+      .addColumn("api_key_id", "text")
+      .addColumn("model", "text", (c) => c.notNull())
+      .addColumn("instance", "text")
+      .addColumn("endpoint", "text", (c) => c.notNull())
+      .addColumn("stream", "integer", (c) => c.notNull())
+      .addColumn("status", "integer", (c) => c.notNull())
+      .addColumn("error", "text")
+      .addColumn("prompt_tokens", "integer")
+      .addColumn("completion_tokens", "integer")
+      .addColumn("cached_tokens", "integer")
+      .addColumn("ttft_ms", "real")
+      .addColumn("duration_ms", "real", (c) => c.notNull())
+      .addColumn("chat_session_id", "text")
+      .execute();
+    await db.schema.createIndex("requests_at").on("requests").column("at").execute();
+    await db.schema.createIndex("requests_model_at").on("requests").columns(["model", "at"]).execute();
+    await db.schema.createIndex("requests_key_at").on("requests").columns(["api_key_id", "at"]).execute();
+    await db.schema.createIndex("requests_chat").on("requests").column("chat_session_id").execute();
+    await db.schema
+      .createTable("chat_sessions")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("title", "text", (c) => c.notNull())
+      .addColumn("model", "text")
+      .addColumn("forked_from_session_id", "text")
+      .addColumn("forked_from_message_id", "text")
+      .addColumn("created_at", "text", (c) => c.notNull())
+      .addColumn("updated_at", "text", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable("chat_messages")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("session_id", "text", (c) => c.notNull().references("chat_sessions.id").onDelete("cascade"))
+      .addColumn("seq", "integer", (c) => c.notNull())
+      .addColumn("role", "text", (c) => c.notNull())
+      .addColumn("content", "text", (c) => c.notNull())
+      .addColumn("reasoning_content", "text")
+      .addColumn("tool_calls", "text")
+      .addColumn("tool_call_id", "text")
+      .addColumn("request_id", "text")
+      .addColumn("created_at", "text", (c) => c.notNull())
+      .addUniqueConstraint("chat_messages_session_seq", ["session_id", "seq"])
+      .execute();
+    await db.schema
+      .createTable("mcp_servers")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("name", "text", (c) => c.notNull())
+      .addColumn("transport", "text", (c) => c.notNull().check(sql`transport in ('stdio', 'http')`))
+      .addColumn("command", "text")
+      .addColumn("url", "text")
+      .addColumn("env", "text", (c) => c.notNull().defaultTo("{}"))
+      .addColumn("approval", "text", (c) => c.notNull())
+      .addColumn("timeout_ms", "integer", (c) => c.notNull())
+      .addColumn("enabled", "integer", (c) => c.notNull().defaultTo(1))
+      .addColumn("created_at", "text", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable("benchmarks")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("model", "text", (c) => c.notNull())
+      .addColumn("target", "text", (c) => c.notNull())
+      .addColumn("settings", "text", (c) => c.notNull())
+      .addColumn("results", "text")
+      .addColumn("planned", "text")
+      .addColumn("status", "text", (c) => c.notNull())
+      .addColumn("error", "text")
+      .addColumn("created_at", "text", (c) => c.notNull())
+      .addColumn("finished_at", "text")
+      .execute();
+    await db.schema
+      .createTable("gpu_energy")
+      .addColumn("minute", "text", (c) => c.primaryKey())
+      .addColumn("joules", "real", (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** Migrations by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": migration0001,
+  "0002_gateway": migration0002,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -82,6 +82,112 @@ export interface DownloadsTable {
   finished_at: string | null;
 }
 
+/** Gateway API keys: only a SHA-256 hash is kept; `prefix` (the first characters) identifies it in lists. */
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  /** "gateway": the key may call /v1 only (the admin key from --api-key manages everything). */
+  scope: "gateway";
+  rate_limit_per_minute: number | null;
+  /** Total tokens (prompt + completion) the key may use; null: no quota. */
+  token_quota: number | null;
+  created_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+/** Every request through the gateway. */
+export interface RequestsTable {
+  id: Generated<number>;
+  /** The studio's request id (X-Request-Id). */
+  request_id: string;
+  /** ISO time the request arrived. */
+  at: string;
+  /** null: the admin key, or no key on loopback. */
+  api_key_id: string | null;
+  model: string;
+  instance: string | null;
+  /** "chat.completions", "completions", "embeddings", "tokenize", … */
+  endpoint: string;
+  stream: number;
+  /** HTTP status returned to the client. */
+  status: number;
+  error: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cached_tokens: number | null;
+  ttft_ms: number | null;
+  duration_ms: number;
+  chat_session_id: string | null;
+}
+
+export interface ChatSessionsTable {
+  id: string;
+  title: string;
+  model: string | null;
+  forked_from_session_id: string | null;
+  forked_from_message_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Messages in order of `seq` (1, 2, 3 … per session), never by timestamp. */
+export interface ChatMessagesTable {
+  id: string;
+  session_id: string;
+  seq: number;
+  role: "system" | "user" | "assistant" | "tool";
+  content: string;
+  reasoning_content: string | null;
+  /** JSON text of OpenAI tool_calls. */
+  tool_calls: string | null;
+  tool_call_id: string | null;
+  request_id: string | null;
+  created_at: string;
+}
+
+export interface McpServersTable {
+  id: string;
+  name: string;
+  transport: "stdio" | "http";
+  /** JSON argv for stdio servers (program first; never run through a shell). */
+  command: string | null;
+  url: string | null;
+  /** JSON object of extra environment for stdio servers. */
+  env: string;
+  /** "always": every call needs approval; "never": calls run directly. */
+  approval: string;
+  timeout_ms: number;
+  enabled: number;
+  created_at: string;
+}
+
+export interface BenchmarksTable {
+  id: string;
+  model: string;
+  /** The instance name or endpoint URL measured. */
+  target: string;
+  /** JSON: concurrency, prompt and output lengths, requests. */
+  settings: string;
+  /** JSON: TTFT / TPOT / tokens/s with percentiles. */
+  results: string | null;
+  /** JSON: the planner's estimate for the same workload. */
+  planned: string | null;
+  status: "running" | "done" | "failed" | "cancelled";
+  error: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+/** GPU energy per minute (all GPUs), from the sampler, for energy-per-token analytics. */
+export interface GpuEnergyTable {
+  /** ISO minute, e.g. 2026-11-22T15:04Z. */
+  minute: string;
+  joules: number;
+}
+
 export interface StudioDatabase {
   recipes: RecipesTable;
   launches: LaunchesTable;
@@ -90,4 +196,11 @@ export interface StudioDatabase {
   peak_metrics: PeakMetricsTable;
   lifetime_metrics: LifetimeMetricsTable;
   downloads: DownloadsTable;
+  api_keys: ApiKeysTable;
+  requests: RequestsTable;
+  chat_sessions: ChatSessionsTable;
+  chat_messages: ChatMessagesTable;
+  mcp_servers: McpServersTable;
+  benchmarks: BenchmarksTable;
+  gpu_energy: GpuEnergyTable;
 }

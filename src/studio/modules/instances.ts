@@ -84,6 +84,7 @@ export function createInstancesModule(settings: Partial<LifecycleSettings> = {})
     routes(app, ctx) {
       const manager = new LifecycleManager(ctx, resolved);
       MANAGERS.set(ctx, manager);
+      ctx.services.lifecycle = manager;
       ctx.statusSections.set("instances", () => manager.statusSection());
       ctx.statusSections.set("launching", () => manager.launchingSection());
 
