@@ -24,10 +24,16 @@ import { openDatabase } from "./db/database.js";
 import { EventBus } from "./events/bus.js";
 import { sendError } from "./http/errors.js";
 import { isPublicPath, keysMatch, presentedKey } from "./http/security.js";
+import { benchmarksModule } from "./modules/benchmarks.js";
 import { catalogModule } from "./modules/catalog.js";
+import { chatsModule } from "./modules/chats.js";
+import { gatewayModule } from "./modules/gateway.js";
 import { instancesModule } from "./modules/instances.js";
+import { keysModule } from "./modules/keys.js";
+import { mcpModule } from "./modules/mcp.js";
 import { metricsModule } from "./modules/metrics.js";
 import { systemModule } from "./modules/system.js";
+import { usageModule } from "./modules/usage.js";
 import { type ResolvedStudioOptions, resolveStudioOptions, type StudioOptions } from "./options.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -35,7 +41,18 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 };
 
 /** The modules, in start order (instances adopt engines before metrics start scraping them). */
-export const STUDIO_MODULES: StudioModule[] = [systemModule, catalogModule, instancesModule, metricsModule];
+export const STUDIO_MODULES: StudioModule[] = [
+  systemModule,
+  keysModule,
+  catalogModule,
+  instancesModule,
+  metricsModule,
+  gatewayModule,
+  chatsModule,
+  mcpModule,
+  benchmarksModule,
+  usageModule,
+];
 
 export interface Studio {
   app: StudioApp;
