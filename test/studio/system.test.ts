@@ -8,8 +8,8 @@ import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { ServepilotError } from "../../src/core/errors.js";
-import { keysMatch } from "../../src/studio/http/security.js";
 import { MIGRATIONS } from "../../src/studio/db/migrations.js";
+import { keysMatch } from "../../src/studio/http/security.js";
 import { startStudio } from "../../src/studio/index.js";
 import { startTestStudio, type TestStudio } from "./studio-harness.js";
 
