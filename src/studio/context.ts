@@ -44,6 +44,36 @@ export interface StudioContext {
 export interface StudioServices {
   /** The instance lifecycle (instances module): launch, stop, list … */
   lifecycle?: LifecycleManager;
+  /** Gateway API keys (keys module): authenticate a presented key, admit a request under its limits. */
+  keys?: KeyService;
+}
+
+/** A gateway key as the auth hook and the gateway see it (never the secret). */
+export interface GatewayKey {
+  id: string;
+  name: string;
+  rateLimitPerMinute: number | null;
+  tokenQuota: number | null;
+}
+
+export interface KeyService {
+  /** The live (not revoked) gateway key whose secret this is, else null. */
+  authenticate(secret: string): Promise<GatewayKey | null>;
+  /** Throws RATE_LIMITED when the key is over its per-minute limit or its token quota. */
+  admit(key: GatewayKey): Promise<void>;
+}
+
+/**
+ * Header the studio's own callers (chats) send to the gateway so that the request row is linked to
+ * the chat session (requests.chat_session_id).
+ */
+export const CHAT_SESSION_HEADER = "x-servepilot-chat-session";
+
+/** Headers for the studio's own calls to its gateway (${ctx.baseUrl}/v1/...): the admin key when set. */
+export function internalGatewayHeaders(ctx: StudioContext): Record<string, string> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (ctx.options.apiKey !== null) headers.authorization = `Bearer ${ctx.options.apiKey}`;
+  return headers;
 }
 
 export interface StudioModule {
