@@ -7,7 +7,18 @@
  * buffer) is told to resynchronise instead of silently missing events.
  */
 
-export const EVENT_TYPES = ["status", "instance", "gpu", "metrics", "launch", "log", "download"] as const;
+export const EVENT_TYPES = [
+  "status",
+  "instance",
+  "gpu",
+  "metrics",
+  "launch",
+  "log",
+  "download",
+  "benchmark",
+  "chat",
+  "gateway",
+] as const;
 export type StudioEventType = (typeof EVENT_TYPES)[number];
 
 export interface StudioEvent {
