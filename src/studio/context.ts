@@ -61,6 +61,10 @@ export interface KeyService {
   authenticate(secret: string): Promise<GatewayKey | null>;
   /** Throws RATE_LIMITED when the key is over its per-minute limit or its token quota. */
   admit(key: GatewayKey): Promise<void>;
+  /** The gateway reports the tokens of each request it records (for the quota). */
+  recordTokens(keyId: string, tokens: number): void;
+  /** A presented secret that belongs to a revoked key (to refuse it by name). */
+  lookup(secret: string): Promise<(GatewayKey & { revoked: boolean }) | null>;
 }
 
 /**
@@ -93,5 +97,7 @@ declare module "fastify" {
      * key or an unauthenticated loopback request.
      */
     apiKeyId: string | null;
+    /** The gateway key of this request (its limits), when one authenticated it. */
+    gatewayKey: GatewayKey | null;
   }
 }

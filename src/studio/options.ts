@@ -39,6 +39,12 @@ export interface StudioOptions {
   watchdogMs?: number;
   /** SSE heartbeat interval (ms). */
   heartbeatMs?: number;
+  /** Gateway: move `<think>…</think>` from content to reasoning_content unless a request says otherwise. */
+  normalizeReasoning?: boolean;
+  /** Gateway: how long to wait for an engine's response headers (ms; default 600000). */
+  gatewayTimeoutMs?: number;
+  /** Gateway: interval of the idle-TTL check (ms). */
+  idleCheckMs?: number;
   /** First port an engine launch tries (config file `port` / SERVEPILOT_PORT; default 8000). */
   enginePortStart?: number | null;
   /** Directory of file recipes (default `<dataDir>/recipes`), and engine programs from the config file. */
@@ -109,6 +115,9 @@ export function resolveStudioOptions(options: StudioOptions): ResolvedStudioOpti
     scrapeMs: options.scrapeMs ?? 2000,
     watchdogMs: options.watchdogMs ?? 2000,
     heartbeatMs: options.heartbeatMs ?? 15_000,
+    normalizeReasoning: options.normalizeReasoning ?? false,
+    gatewayTimeoutMs: options.gatewayTimeoutMs ?? 600_000,
+    idleCheckMs: options.idleCheckMs ?? 1000,
     enginePortStart: options.enginePortStart ?? portFromEnv(env.SERVEPILOT_PORT),
     recipesDir: options.recipesDir ?? null,
     enginePrograms: options.enginePrograms ?? {},

@@ -23,7 +23,7 @@ import type { StudioApp, StudioContext, StudioModule } from "./context.js";
 import { openDatabase } from "./db/database.js";
 import { EventBus } from "./events/bus.js";
 import { sendError } from "./http/errors.js";
-import { isPublicPath, keysMatch, presentedKey } from "./http/security.js";
+import { authenticate, isGatewayPath, isPublicPath } from "./http/security.js";
 import { benchmarksModule } from "./modules/benchmarks.js";
 import { catalogModule } from "./modules/catalog.js";
 import { chatsModule } from "./modules/chats.js";
@@ -121,15 +121,11 @@ export async function startStudio(
   });
 
   app.decorateRequest("apiKeyId", null);
+  app.decorateRequest("gatewayKey", null);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
-    if (options.apiKey === null || isPublicPath(request.url)) return;
-    const key = presentedKey(request);
-    if (key === null || !keysMatch(key, options.apiKey)) {
-      throw new ServepilotError("UNAUTHORIZED", key === null ? "API key required" : "invalid API key", {
-        hint: "send Authorization: Bearer KEY or X-API-Key: KEY",
-      });
-    }
+    if (isPublicPath(request.url)) return;
+    await authenticate(request, ctx);
   });
   app.addHook("onResponse", async (request, reply) => {
     requests.inc({
@@ -154,6 +150,8 @@ export async function startStudio(
     await app.register(rateLimit, {
       max: options.rateLimitPerMinute,
       timeWindow: 60_000,
+      // the gateway's traffic is limited per API key (keys module), not per address
+      allowList: (request) => isGatewayPath(request.url),
       errorResponseBuilder: (_request, context) =>
         new ServepilotError("RATE_LIMITED", `more than ${context.max} requests per minute`, {
           hint: `retry after ${Math.ceil(context.ttl / 1000)} s`,

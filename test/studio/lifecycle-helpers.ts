@@ -37,7 +37,11 @@ export async function openStudio(options: Parameters<typeof startTestStudio>[0] 
   opened.push(entry);
   dataDirs.add(studio.dataDir);
   const events = async (query = "") => {
-    const stream = await connectSse(`${studio.url}/api/events${query}`);
+    const key = studio.ctx.options.apiKey;
+    const stream = await connectSse(
+      `${studio.url}/api/events${query}`,
+      key ? { authorization: `Bearer ${key}` } : {},
+    );
     entry.streams.push(stream);
     return stream;
   };

@@ -79,6 +79,22 @@ export const LaunchBodySchema = z
       .describe(
         "Restart it when it dies (3 failures in 10 minutes stop the retries). Default: the stored recipe's, else false.",
       ),
+    onDemand: z
+      .boolean()
+      .optional()
+      .describe(
+        "Once stopped (by hand or by idleTtlSeconds), a gateway request for its model starts it again with this request. Default: the stored recipe's, else false.",
+      ),
+    idleTtlSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86_400)
+      .nullable()
+      .optional()
+      .describe(
+        "Seconds without gateway requests after which the gateway stops it. Default: the stored recipe's, else never.",
+      ),
   })
   .strict()
   .refine((body) => body.model !== undefined || body.recipeId !== undefined, {

@@ -55,6 +55,16 @@ export const RecipeDocumentSchema = z
       .optional()
       .describe("raw engine flags, checked against the engine's flags"),
     autoRestart: z.boolean().optional().describe("the watchdog restarts the instance when it dies"),
+    onDemand: z
+      .boolean()
+      .optional()
+      .describe("the gateway starts it when a /v1 request names its model while it is stopped"),
+    idleTtlSeconds: z
+      .number()
+      .int()
+      .nullable()
+      .optional()
+      .describe("seconds without gateway requests after which the gateway stops it (min 1; null: never)"),
     engineProgram: z
       .string()
       .nullable()

@@ -27,6 +27,10 @@ export interface StudioRecipe {
   autoRestart: boolean;
   /** The program (or Python) to run instead of the configured one; only with allowCustomCommands. */
   engineProgram: string | null;
+  /** The gateway starts it when a request names its model while it is stopped (default false). */
+  onDemand?: boolean;
+  /** Seconds without gateway requests after which the gateway stops it; null: never (default). */
+  idleTtlSeconds?: number | null;
 }
 
 /** The flat document form of a StudioRecipe. */
@@ -34,9 +38,20 @@ export type StudioRecipeDocument = z.input<typeof RecipeSchema> & {
   extraArgs?: string[];
   autoRestart?: boolean;
   engineProgram?: string | null;
+  onDemand?: boolean;
+  idleTtlSeconds?: number | null;
 };
 
-export const STUDIO_FIELDS = ["extraArgs", "autoRestart", "engineProgram"] as const;
+export const STUDIO_FIELDS = [
+  "extraArgs",
+  "autoRestart",
+  "engineProgram",
+  "onDemand",
+  "idleTtlSeconds",
+] as const;
+
+/** The shortest idle TTL (short ones unload a model between the turns of a conversation: a choice). */
+export const MIN_IDLE_TTL_SECONDS = 1;
 
 /**
  * Environment names that change which code runs: the dynamic loader's (glibc and macOS), Python's
@@ -84,6 +99,14 @@ const StudioFieldsSchema = z.object({
     .default([]),
   autoRestart: z.boolean().default(false),
   engineProgram: z.string().min(1).max(4096).nullable().default(null),
+  onDemand: z.boolean().default(false),
+  idleTtlSeconds: z
+    .number()
+    .int()
+    .min(MIN_IDLE_TTL_SECONDS, `at least ${MIN_IDLE_TTL_SECONDS} seconds (or null: never unload)`)
+    .max(30 * 86_400)
+    .nullable()
+    .default(null),
 });
 
 export interface ParseStudioRecipeOptions {
@@ -111,9 +134,15 @@ export function parseStudioRecipe(
   if (!isPlainObject(input)) {
     return { ok: false, recipe: null, errors: [{ field: "recipe", message: "expected a recipe object" }] };
   }
-  const { extraArgs, autoRestart, engineProgram, ...core } = input;
+  const { extraArgs, autoRestart, engineProgram, onDemand, idleTtlSeconds, ...core } = input;
   const errors: FieldError[] = [];
-  const studio = StudioFieldsSchema.safeParse({ extraArgs, autoRestart, engineProgram });
+  const studio = StudioFieldsSchema.safeParse({
+    extraArgs,
+    autoRestart,
+    engineProgram,
+    onDemand,
+    idleTtlSeconds,
+  });
   if (!studio.success) errors.push(...issuesToFieldErrors(studio.error.issues));
   const parsed = RecipeSchema.safeParse(core);
   if (!parsed.success) errors.push(...issuesToFieldErrors(parsed.error.issues));
@@ -170,5 +199,7 @@ export function toDocument(studio: StudioRecipe): Record<string, unknown> {
     extraArgs: studio.extraArgs,
     autoRestart: studio.autoRestart,
     ...(studio.engineProgram !== null ? { engineProgram: studio.engineProgram } : {}),
+    ...(studio.onDemand ? { onDemand: true } : {}),
+    ...(studio.idleTtlSeconds != null ? { idleTtlSeconds: studio.idleTtlSeconds } : {}),
   };
 }

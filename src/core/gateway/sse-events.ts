@@ -1,0 +1,42 @@
+/**
+ * Server-sent events as engines stream them (vLLM, SGLang, llama-server: `data: {json}` blocks ended
+ * by a blank line, `data: [DONE]` last). The splitter cuts a byte stream, decoded as text, into whole
+ * events wherever the chunks fall; events come back as their raw text so that a gateway can forward
+ * them unchanged, without decoding their JSON.
+ */
+export class SseEventSplitter {
+  private buffer = "";
+
+  /** The events completed by this piece of text (each without its terminating blank line). */
+  push(text: string): string[] {
+    this.buffer += text;
+    if (this.buffer.includes("\r")) this.buffer = this.buffer.replace(/\r\n?/g, "\n");
+    const events: string[] = [];
+    let at = this.buffer.indexOf("\n\n");
+    while (at >= 0) {
+      const event = this.buffer.slice(0, at);
+      if (event.trim().length > 0) events.push(event);
+      this.buffer = this.buffer.slice(at + 2);
+      at = this.buffer.indexOf("\n\n");
+    }
+    return events;
+  }
+
+  /** What is left when the stream ends (an event the engine did not terminate), if anything. */
+  rest(): string | null {
+    const rest = this.buffer;
+    this.buffer = "";
+    return rest.trim().length > 0 ? rest : null;
+  }
+}
+
+/** The data of an event: its `data:` lines joined by newlines (the SSE spec); null when it has none. */
+export function eventData(event: string): string | null {
+  let data: string | null = null;
+  for (const line of event.split("\n")) {
+    if (!line.startsWith("data:")) continue;
+    const value = line.slice(line.startsWith("data: ") ? 6 : 5);
+    data = data === null ? value : `${data}\n${value}`;
+  }
+  return data;
+}
