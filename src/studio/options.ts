@@ -41,7 +41,7 @@ export interface StudioOptions {
   heartbeatMs?: number;
   /** Gateway: move `<think>…</think>` from content to reasoning_content unless a request says otherwise. */
   normalizeReasoning?: boolean;
-  /** Gateway: how long to wait for an engine's response headers (ms; default 600000). */
+  /** Gateway: how long to wait for an engine's response headers (ms; default 600000; 0: no limit). */
   gatewayTimeoutMs?: number;
   /** Gateway: interval of the idle-TTL check (ms). */
   idleCheckMs?: number;

@@ -12,6 +12,8 @@ interface StudioFlags {
   restore?: boolean;
   rateLimit?: number;
   logLevel?: string;
+  normalizeReasoning?: boolean;
+  gatewayTimeout?: number;
 }
 
 function nonNegativeInt(flag: string, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -52,6 +54,8 @@ async function runStudio(ctx: CommandContext, flags: StudioFlags): Promise<Comma
     stopEngines: flags.stopEngines === true,
     restore: flags.restore === true,
     ...(flags.rateLimit !== undefined ? { rateLimitPerMinute: flags.rateLimit } : {}),
+    normalizeReasoning: flags.normalizeReasoning === true,
+    ...(flags.gatewayTimeout !== undefined ? { gatewayTimeoutMs: flags.gatewayTimeout * 1000 } : {}),
     logLevel: (flags.logLevel ?? (config.debug ? "debug" : config.logLevel)) as (typeof LOG_LEVELS)[number],
     enginePortStart: config.port,
     recipesDir: config.recipesDir,
@@ -96,8 +100,17 @@ export function registerStudio(program: Command): void {
     .option("--restore", "relaunch at start what was running when the studio last stopped")
     .option(
       "--rate-limit <n>",
-      "requests per minute per client address (0: none)",
+      "/api requests per minute per client address (0: none; /v1 is limited per API key)",
       nonNegativeInt("--rate-limit"),
+    )
+    .option(
+      "--normalize-reasoning",
+      "gateway: move <think>...</think> from content to reasoning_content (per request: X-Servepilot-Reasoning)",
+    )
+    .option(
+      "--gateway-timeout <seconds>",
+      "gateway: seconds to wait for an engine to start answering (default 600; 0: no limit)",
+      nonNegativeInt("--gateway-timeout", 86_400),
     )
     .option("--log-level <level>", `studio log level (${LOG_LEVELS.join(", ")})`)
     .action(action(runStudio));

@@ -110,12 +110,15 @@ export function forward(
         "x-request-id": request.requestId,
       },
     });
-    const headerTimer = setTimeout(() => {
-      upstream.destroy(
-        new Error(`no response from the engine within ${Math.round(request.timeoutMs / 1000)} s`),
-      );
-    }, request.timeoutMs);
-    headerTimer.unref();
+    // 0: no limit
+    const headerTimer =
+      request.timeoutMs > 0
+        ? setTimeout(() => {
+            upstream.destroy(
+              new Error(`no response from the engine within ${Math.round(request.timeoutMs / 1000)} s`),
+            );
+          }, request.timeoutMs).unref()
+        : undefined;
 
     res.on("close", () => {
       if (settled || res.writableFinished) return;
