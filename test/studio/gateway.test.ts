@@ -92,6 +92,15 @@ describe("gateway (/v1) with the openai client", () => {
     expect(rows[1]?.completion_tokens).toBeGreaterThan(0);
     expect(rows[1]?.ttft_ms).toBeGreaterThan(0);
     expect(rows[3]).toMatchObject({ prompt_tokens: completion.usage?.prompt_tokens });
+
+    const prometheus = (await s.api("/metrics")).body as string;
+    expect(prometheus).toContain(
+      'servepilot_gateway_requests_total{instance="qwen3-8b",endpoint="/v1/chat/completions",status="2xx"} 3',
+    );
+    const completionTokens = rows.reduce((sum, r) => sum + (r.completion_tokens ?? 0), 0);
+    expect(prometheus).toContain(
+      `servepilot_gateway_tokens_total{instance="qwen3-8b",kind="completion"} ${completionTokens}`,
+    );
   });
 
   it("answers unknown and stopped models with OpenAI errors, and records them", async () => {

@@ -9,6 +9,7 @@ import { isServepilotError } from "../../core/errors.js";
 import { openAiError } from "../../core/gateway/openai.js";
 import { PeriodicTask } from "../../runtime/periodic-task.js";
 import { CHAT_SESSION_HEADER, type StudioApp, type StudioContext, type StudioModule } from "../context.js";
+import { createGatewayMetrics } from "../gateway/metrics.js";
 import { forward } from "../gateway/proxy.js";
 import { RequestRecorder, type RequestRow } from "../gateway/recorder.js";
 import { type RouteTarget, RoutingTable, type StartableModel } from "../gateway/routing.js";
@@ -391,6 +392,7 @@ async function unloadIdle(ctx: StudioContext, state: GatewayState): Promise<void
 
 function registerRoutes(v1: StudioApp, ctx: StudioContext) {
   const state = stateOf(ctx);
+  state.recorder.onRecord(createGatewayMetrics(ctx.metrics));
   v1.setErrorHandler((error, _request, reply) => sendGatewayError(reply, toGatewayError(error)));
   v1.setNotFoundHandler((request, reply) =>
     sendGatewayError(
