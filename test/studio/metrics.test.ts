@@ -16,6 +16,7 @@ import { loadEngineMetricMaps } from "../../src/runtime/metrics/engine-metric-na
 import type { InstanceRecord } from "../../src/runtime/supervisor/instance.js";
 import { instanceLogFile, writeInstance } from "../../src/runtime/supervisor/state-store.js";
 import { type Studio, type StudioOptions, startStudio } from "../../src/studio/index.js";
+import { gatewayModule } from "../../src/studio/modules/gateway.js";
 import { metricsModule } from "../../src/studio/modules/metrics.js";
 import { systemModule } from "../../src/studio/modules/system.js";
 import { fakeToolsEnv } from "../helpers/fake-gpu-tools.js";
@@ -55,7 +56,7 @@ async function studio(
       ...rest,
       dataDir,
     },
-    [systemModule, metricsModule],
+    [systemModule, metricsModule, gatewayModule],
   );
   const api: MetricsStudio["api"] = async (path) => {
     const headers: Record<string, string> = {};
@@ -297,7 +298,9 @@ describe("Grafana dashboard", () => {
       studioNames.has(name) ||
       engineNames.has(name) ||
       ["_bucket", "_sum", "_count"].some(
-        (suffix) => name.endsWith(suffix) && engineNames.has(name.slice(0, -suffix.length)),
+        (suffix) =>
+          name.endsWith(suffix) &&
+          (engineNames.has(name.slice(0, -suffix.length)) || studioNames.has(name.slice(0, -suffix.length))),
       );
     const exprs: string[] = dashboard.panels.flatMap((p: { targets?: Array<{ expr: string }> }) =>
       (p.targets ?? []).map((t) => t.expr),
