@@ -3,7 +3,6 @@
  * again and adopts the engine (same process, nothing duplicated); a studio stopped with its engines
  * (--stop-engines) and started with --restore relaunches them.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,49 +16,14 @@ import {
   isInstanceEvent,
   openStudio,
   QWEN,
+  studioProcess,
   trackDataDir,
   waitUntil,
 } from "./lifecycle-helpers.js";
 import { connectSse } from "./sse-client.js";
 import { studioEnv } from "./studio-harness.js";
 
-const BIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
-const children: ChildProcess[] = [];
-
-afterEach(async () => {
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  await cleanUp();
-});
-
-async function studioProcess(dataDir: string, port: number, env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [BIN, "studio", "--data-dir", dataDir, "--port", String(port)], {
-    env: { ...env, SERVEPILOT_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  children.push(child);
-  let stderr = "";
-  child.stderr?.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(
-    `studio on ${port} (stderr: ${stderr})`,
-    async () => (await fetch(`${url}/api/health`)).ok,
-    30_000,
-    100,
-  );
-  const api = async (path: string, body?: unknown) => {
-    const response = await fetch(`${url}${path}`, {
-      method: body === undefined ? "GET" : "POST",
-      ...(body === undefined
-        ? {}
-        : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, never> };
-  };
-  return { child, url, api };
-}
+afterEach(cleanUp);
 
 it("a studio killed with SIGKILL is restarted and adopts its running engine instead of starting another", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "sp-studio-proc-"));

@@ -3,6 +3,7 @@
  * each test (whatever the test left), waits for conditions, and process checks through /proc.
  */
 
+import { type ChildProcess, spawn } from "node:child_process";
 import { processGroupMembers } from "../../src/runtime/supervisor/process-identity.js";
 import { listInstances } from "../../src/runtime/supervisor/state-store.js";
 import { stopInstance } from "../../src/runtime/supervisor/stop.js";
@@ -52,8 +53,56 @@ export function trackDataDir(dataDir: string): void {
   dataDirs.add(dataDir);
 }
 
+const BIN = new URL("../../dist/cli/main.js", import.meta.url).pathname;
+/** Studio processes started by studioProcess (killed by cleanUp). */
+const children: ChildProcess[] = [];
+
+/**
+ * `servepilot studio` as a real process (built CLI) on `port`, for tests that kill it; resolves once
+ * /api/health answers. Its data dir is tracked so that cleanUp stops its engines.
+ */
+export async function studioProcess(dataDir: string, port: number, env: NodeJS.ProcessEnv) {
+  dataDirs.add(dataDir);
+  const child = spawn(process.execPath, [BIN, "studio", "--data-dir", dataDir, "--port", String(port)], {
+    env: { ...env, SERVEPILOT_LOG_LEVEL: "warn" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  children.push(child);
+  let stderr = "";
+  child.stderr?.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(
+    `studio on ${port} (stderr: ${stderr})`,
+    async () => (await fetch(`${url}/api/health`)).ok,
+    30_000,
+    100,
+  );
+  const api = async (path: string, body?: unknown) => {
+    const response = await fetch(`${url}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      ...(body === undefined
+        ? {}
+        : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, never> };
+  };
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await exited;
+    }
+  };
+  return { child, url, api, kill };
+}
+
 /** Closes every studio and stops every engine recorded in their data directories. */
 export async function cleanUp(): Promise<void> {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
   for (const { studio, streams } of opened.splice(0)) {
     for (const stream of streams) stream.close();
     await studio.close().catch(() => {});
