@@ -68,6 +68,10 @@ export const ERROR_CODES = {
       "The studio API needs an API key (Authorization: Bearer KEY or X-API-Key) and none or a wrong one was sent.",
   },
   RATE_LIMITED: { exitCode: ExitCode.general, summary: "Too many requests to the studio API; retry later." },
+  STORAGE_FULL: {
+    exitCode: ExitCode.general,
+    summary: "The disk holding the data directory is full: the write was refused; free space and retry.",
+  },
 } as const satisfies Record<string, { exitCode: ExitCode; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,6 +4,7 @@
  * injection through launch and recipe fields, oversized bodies, CORS. Real HTTP against a real studio.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validRecipe } from "../studio/catalog-helpers.js";
 import { startTestStudio, type TestStudio } from "../studio/studio-harness.js";
 
 const ADMIN = "hardening-admin-key-0123456789";
@@ -134,16 +135,19 @@ describe("hostile input", () => {
   });
 
   it("recipe extra args cannot smuggle flags the engine lacks or shell syntax", async () => {
-    const base = { id: "inject", model: "Qwen/Qwen3-8B", engine: "vllm", gpu: "H100 SXM", gpuCount: 1 };
+    // a valid recipe but for its extra args, so that the refusal can only be theirs
+    expect((await s.api("/api/recipes", { body: validRecipe({ id: "inject-ok" }) })).status).toBe(201);
     for (const extraArgs of [
       ["--no-such-flag"],
       ["; rm -rf /"],
       ["$(id)"],
       ["--port", "1\n--host 0.0.0.0"],
     ]) {
-      const reply = await s.api("/api/recipes", { body: { ...base, extraArgs } });
+      const reply = await s.api("/api/recipes", { body: validRecipe({ id: "inject", extraArgs }) });
       expect(reply.status, JSON.stringify(extraArgs)).toBe(400);
-      expect(reply.body.error.message).toContain("extraArgs");
+      expect(reply.body.error.details.fields.map((f: { field: string }) => f.field.split(".")[1])).toEqual([
+        "extraArgs",
+      ]);
     }
   });
 

@@ -5,12 +5,34 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, Migrator, SqliteDialect } from "kysely";
+import { type Driver, Kysely, Migrator, SqliteDialect } from "kysely";
 import { ServepilotError } from "../../core/errors.js";
 import { migrationProvider } from "./migrations.js";
 import type { StudioDatabase } from "./schema.js";
 
 export const DATABASE_FILE = "studio.db";
+
+/**
+ * SQLite rolls a transaction back by itself after some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM:
+ * https://www.sqlite.org/lang_transaction.html "Response To Errors Within A Transaction"). Kysely then
+ * issues its own ROLLBACK, which fails ("no transaction is active") and replaces the error that
+ * mattered. This dialect rolls back only when a transaction is still open, so a full disk is reported
+ * as a full disk.
+ */
+class StudioSqliteDialect extends SqliteDialect {
+  constructor(private readonly sqlite: SQLite.Database) {
+    super({ database: sqlite });
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.rollbackTransaction = async (connection) => {
+      if (this.sqlite.inTransaction) await rollback(connection);
+    };
+    return driver;
+  }
+}
 
 export interface OpenDatabase {
   db: Kysely<StudioDatabase>;
@@ -40,7 +62,7 @@ export async function openDatabase(dataDir: string): Promise<OpenDatabase> {
       },
     );
   }
-  const db = new Kysely<StudioDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<StudioDatabase>({ dialect: new StudioSqliteDialect(sqlite) });
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

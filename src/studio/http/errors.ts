@@ -17,6 +17,7 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401,
   PERMISSION_DENIED: 403,
   RATE_LIMITED: 429,
+  STORAGE_FULL: 507,
   GPU_DETECTION_FAILED: 503,
   NETWORK_ERROR: 502,
   CACHE_ERROR: 500,
@@ -42,7 +43,26 @@ function fieldName(context: string | undefined, instancePath: string): string {
   return [context ?? "body", path].filter(Boolean).join(".");
 }
 
+/** Whether an error is a full disk: SQLite's SQLITE_FULL (better-sqlite3) or the system's ENOSPC. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_FULL" || code === "ENOSPC";
+}
+
 export function errorBody(error: unknown): { status: number; body: ApiErrorBody; internal: boolean } {
+  if (isDiskFull(error)) {
+    return {
+      status: 507,
+      internal: false,
+      body: {
+        error: {
+          code: "STORAGE_FULL",
+          message: "the disk holding the studio's data directory is full: nothing was written",
+          hint: "free space on that disk; the studio recovers by itself",
+        },
+      },
+    };
+  }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = (error as FastifyError).validationContext;
     const fields: FieldError[] = error.validation.map((issue) => ({
@@ -102,6 +122,7 @@ export function errorBody(error: unknown): { status: number; body: ApiErrorBody;
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const { status, body, internal } = errorBody(error);
   if (internal) request.log.error({ err: error }, "request failed");
+  else if (status >= 500) request.log.warn({ code: body.error.code, status }, body.error.message);
   else request.log.info({ code: body.error.code, status }, body.error.message);
   return reply.status(status).send(body);
 }

@@ -393,6 +393,12 @@ async function unloadIdle(ctx: StudioContext, state: GatewayState): Promise<void
 function registerRoutes(v1: StudioApp, ctx: StudioContext) {
   const state = stateOf(ctx);
   state.recorder.onRecord(createGatewayMetrics(ctx.metrics));
+  ctx.statusSections.set("requestLog", () => ({
+    ok: state.recorder.lastError === null,
+    queued: state.recorder.queued,
+    dropped: state.recorder.dropped,
+    error: state.recorder.lastError,
+  }));
   v1.setErrorHandler((error, _request, reply) => sendGatewayError(reply, toGatewayError(error)));
   v1.setNotFoundHandler((request, reply) =>
     sendGatewayError(
