@@ -145,9 +145,8 @@ describe("hostile input", () => {
     ]) {
       const reply = await s.api("/api/recipes", { body: validRecipe({ id: "inject", extraArgs }) });
       expect(reply.status, JSON.stringify(extraArgs)).toBe(400);
-      expect(reply.body.error.details.fields.map((f: { field: string }) => f.field.split(".")[1])).toEqual([
-        "extraArgs",
-      ]);
+      const fields = reply.body.error.details.fields.map((f: { field: string }) => f.field.split(".")[1]);
+      expect(new Set(fields)).toEqual(new Set(["extraArgs"]));
     }
   });
 
