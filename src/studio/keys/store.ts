@@ -132,7 +132,16 @@ export class KeyStore implements KeyService {
         eb.fn.countAll<number>().as("requests"),
         eb.fn.coalesce(eb.fn.sum<number>("prompt_tokens"), eb.lit(0)).as("promptTokens"),
         eb.fn.coalesce(eb.fn.sum<number>("completion_tokens"), eb.lit(0)).as("completionTokens"),
-        eb.fn.sum<number>(eb.case().when("status", "<", 400).then(1).else(0).end()).as("succeeded"),
+        eb.fn
+          .sum<number>(
+            eb
+              .case()
+              .when(eb.and([eb("status", ">=", 200), eb("status", "<", 300)]))
+              .then(1)
+              .else(0)
+              .end(),
+          )
+          .as("succeeded"),
       ])
       .where("api_key_id", "=", id)
       .executeTakeFirstOrThrow();

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { ServepilotError } from "../../core/errors.js";
+import { utcMinute } from "../../core/usage/analytics.js";
 import { loadEngineMetricMaps } from "../../runtime/metrics/engine-metric-names.js";
 import {
   EngineScraper,
@@ -29,6 +30,15 @@ interface MetricsState {
   sampler: GpuSampler;
   scraper: EngineScraper | null;
   flushTimer: NodeJS.Timeout | null;
+  /**
+   * GPU energy not yet in `gpu_energy`, joules by UTC minute ("2026-11-22T15:04Z"): the current
+   * minute grows with each sample and is written once the minute changes (and at stop).
+   */
+  energyByMinute: Map<string, number>;
+  /** The newest minute a sample fell in (the one still growing). */
+  energyMinute: string | null;
+  /** The write in progress (one at a time, so that stop can wait for it). */
+  energyWriting: Promise<void>;
 }
 
 const states = new WeakMap<StudioContext, MetricsState>();
@@ -43,7 +53,16 @@ function stateOf(ctx: StudioContext): MetricsState {
       detect: liveGpuDetector({ env: ctx.env }),
       onSample: (sample) => onGpuSample(ctx, sample),
     });
-    state = { store, exporter, sampler, scraper: null, flushTimer: null };
+    state = {
+      store,
+      exporter,
+      sampler,
+      scraper: null,
+      flushTimer: null,
+      energyByMinute: new Map(),
+      energyMinute: null,
+      energyWriting: Promise.resolve(),
+    };
     states.set(ctx, state);
   }
   return state;
@@ -83,6 +102,7 @@ function onGpuSample(ctx: StudioContext, sample: GpuSample): void {
   if (sample.ok) {
     const joules = Object.values(sample.intervals).reduce((sum, i) => sum + i.energyJoules, 0);
     store.add("energy_wh", joules / 3600);
+    addEnergy(ctx, Date.parse(sample.at), joules);
     // GPU time per model: the GPUs each live instance holds
     for (const target of scraper?.targets() ?? []) {
       for (const index of target.gpuIndices) {
@@ -95,6 +115,56 @@ function onGpuSample(ctx: StudioContext, sample: GpuSample): void {
     }
   }
   if (!ctx.closing) ctx.events.publish("gpu", gpuView(sample));
+}
+
+/**
+ * Adds a sample's GPU energy to its UTC minute; when a sample opens a new minute, the minutes before
+ * it are written to `gpu_energy` (one upsert per minute, not one write per sample). Exported for tests.
+ */
+export function addEnergy(ctx: StudioContext, atMs: number, joules: number): void {
+  if (!(joules > 0) || !Number.isFinite(atMs)) return;
+  const state = stateOf(ctx);
+  const minute = utcMinute(atMs);
+  state.energyByMinute.set(minute, (state.energyByMinute.get(minute) ?? 0) + joules);
+  // minutes sort as text; a sample that opens a newer minute closes the ones before it
+  if (state.energyMinute === null || minute > state.energyMinute) {
+    state.energyMinute = minute;
+    if (state.energyByMinute.size > 1) void flushEnergy(ctx, minute);
+  }
+}
+
+/**
+ * Writes the pending minutes (all but `keep`, the minute still growing) with
+ * `joules = joules + excluded.joules`. A failed write is logged and its joules kept for the next
+ * flush: it never reaches the sampler.
+ */
+export function flushEnergy(ctx: StudioContext, keep: string | null = null): Promise<void> {
+  const state = stateOf(ctx);
+  const minutes = [...state.energyByMinute].filter(([minute]) => minute !== keep);
+  for (const [minute] of minutes) state.energyByMinute.delete(minute);
+  if (minutes.length === 0) return state.energyWriting;
+  state.energyWriting = state.energyWriting.then(async () => {
+    try {
+      await ctx.db
+        .insertInto("gpu_energy")
+        .values(minutes.map(([minute, joules]) => ({ minute, joules })))
+        .onConflict((oc) =>
+          oc
+            .column("minute")
+            .doUpdateSet((eb) => ({ joules: eb("gpu_energy.joules", "+", eb.ref("excluded.joules")) })),
+        )
+        .execute();
+    } catch (error) {
+      for (const [minute, joules] of minutes) {
+        state.energyByMinute.set(minute, (state.energyByMinute.get(minute) ?? 0) + joules);
+      }
+      ctx.log.error(
+        { err: error, minutes: minutes.length },
+        "metrics: writing GPU energy failed (kept for the next flush)",
+      );
+    }
+  });
+  return state.energyWriting;
 }
 
 function gpuView(sample: GpuSample) {
@@ -245,6 +315,6 @@ export const metricsModule: StudioModule = {
     if (state.flushTimer !== null) clearInterval(state.flushTimer);
     state.flushTimer = null;
     await Promise.all([state.scraper?.stop(), state.sampler.stop()]);
-    await flush(ctx);
+    await Promise.all([flush(ctx), flushEnergy(ctx)]);
   },
 };
