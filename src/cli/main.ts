@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ServepilotError } from "../core/errors.js";
+import { registerBench } from "./commands/bench.js";
 import { registerCache } from "./commands/cache.js";
 import { registerDebug } from "./commands/debug.js";
 import { registerDetect } from "./commands/detect.js";
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerShowConfig(program);
   registerLaunch(program);
   registerInstanceCommands(program);
+  registerBench(program);
   registerCache(program);
   registerDebug(program);
   registerStudio(program);

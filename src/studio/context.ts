@@ -11,6 +11,7 @@ import type { Registry } from "prom-client";
 import type { StudioDatabase } from "./db/schema.js";
 import type { EventBus } from "./events/bus.js";
 import type { LifecycleManager } from "./lifecycle/manager.js";
+import type { MetricsStore } from "./metrics/persistence.js";
 import type { ResolvedStudioOptions } from "./options.js";
 
 export type StudioApp = FastifyInstance<
@@ -44,6 +45,8 @@ export interface StudioContext {
 export interface StudioServices {
   /** The instance lifecycle (instances module): launch, stop, list … */
   lifecycle?: LifecycleManager;
+  /** Peak and lifetime metrics (metrics module): one store, so that every writer keeps the best figures. */
+  peaks?: MetricsStore;
   /** Gateway API keys (keys module): authenticate a presented key, admit a request under its limits. */
   keys?: KeyService;
 }

@@ -218,6 +218,7 @@ export const metricsModule: StudioModule = {
   name: "metrics",
 
   routes(app, ctx) {
+    ctx.services.peaks = stateOf(ctx).store;
     const state = stateOf(ctx);
     ctx.statusSections.set("gpus", () => gpuSummary(state.sampler.latest()));
 
