@@ -179,7 +179,8 @@ export class BenchmarkRunner {
       const shared = this.ctx.services.peaks;
       const store = shared ?? new MetricsStore(this.ctx.db);
       if (shared === undefined) await store.load();
-      if (store.recordPeak(instance.servedModelName, instance.engine, peakFigures(result))) await store.flush();
+      if (store.recordPeak(instance.servedModelName, instance.engine, peakFigures(result)))
+        await store.flush();
     } catch (error) {
       this.ctx.log.error({ err: error }, "benchmark: recording peak metrics failed");
     }
