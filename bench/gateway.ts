@@ -12,7 +12,7 @@
 // Prints figures; no assertion. The client, the studio and the engine share this machine's cores.
 // The studio runs with --stop-engines, so the engine ends with it.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -176,6 +176,12 @@ async function streamRound(base: string, concurrency: number) {
   return tokens / seconds;
 }
 
+const results: Record<string, unknown> = {
+  ranAt: new Date().toISOString(),
+  node: process.version,
+  rounds: ROUNDS,
+  tokenDelayMs: Number(TOKEN_DELAY_MS),
+};
 const env = environment();
 const studio = await startStudio(env);
 try {
@@ -197,6 +203,14 @@ try {
   console.log(
     `${"added latency per request, p99".padEnd(52)} ${median(latency.map((l) => l.p99)).toFixed(3)} ms`,
   );
+  results.addedLatencyMs = {
+    p50: median(latency.map((l) => l.p50)),
+    p99: median(latency.map((l) => l.p99)),
+    directP50: median(latency.map((l) => l.direct50)),
+    requestsPerRound: LATENCY_REQUESTS,
+  };
+  const streams: Record<string, unknown> = {};
+  results.streamedThroughput = streams;
   for (const concurrency of CONCURRENCIES) {
     const ratios: number[] = [];
     const rates: number[] = [];
@@ -206,6 +220,11 @@ try {
       ratios.push(g / d);
       rates.push(g);
     }
+    streams[String(concurrency)] = {
+      ratio: median(ratios),
+      gatewayTokensPerSecond: median(rates),
+      tokensPerStream: STREAM_TOKENS,
+    };
     console.log(
       `${`streamed throughput gateway/direct, ${concurrency} streams`.padEnd(52)} ${median(ratios).toFixed(3)} (${median(rates).toFixed(0)} tokens/s through the gateway, ${STREAM_TOKENS} tokens per stream)`,
     );
@@ -215,3 +234,6 @@ try {
   studio.child.kill("SIGINT");
   await exited;
 }
+const resultsDir = new URL("./results/", import.meta.url).pathname;
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(`${resultsDir}gateway.json`, `${JSON.stringify(results, null, 2)}\n`);
