@@ -7,7 +7,8 @@
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import { gatewayRecorder } from "../../src/studio/modules/gateway.js";
-import { cleanUp, isInstanceEvent, openStudio, QWEN } from "./lifecycle-helpers.js";
+import { validRecipe } from "./catalog-helpers.js";
+import { cleanUp, isInstanceEvent, openStudio, QWEN, waitUntil } from "./lifecycle-helpers.js";
 
 afterEach(cleanUp);
 
@@ -212,5 +213,42 @@ describe("gateway (/v1) with the openai client", () => {
       .catch((e: unknown) => e);
     expect(over).toBeInstanceOf(OpenAI.RateLimitError);
     expect((over as InstanceType<typeof OpenAI.RateLimitError>).code).toBe("insufficient_quota");
+  });
+
+  it("a stored recipe marked onDemand is listed, started by the first request (503 + Retry-After), then served", async () => {
+    const s = await openStudio();
+    const recipe = validRecipe({ id: "qwen-on-demand", onDemand: true, autoRestart: false, extraArgs: [] });
+    expect((await s.api("/api/recipes", { body: recipe })).status).toBe(201);
+    const client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "EMPTY", maxRetries: 0 });
+    const listed = await client.models.list();
+    expect(listed.data).toEqual([
+      expect.objectContaining({
+        id: QWEN,
+        servepilot: expect.objectContaining({ status: "stopped", onDemand: true, recipe: "qwen-on-demand" }),
+      }),
+    ]);
+    const first = await client.chat.completions
+      .create({ model: QWEN, messages: [{ role: "user", content: "hi" }], max_tokens: 3 })
+      .catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(OpenAI.InternalServerError);
+    expect((first as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+    expect((first as InstanceType<typeof OpenAI.APIError>).code).toBe("model_loading");
+    const answer = await waitUntil(
+      "the on-demand recipe to serve",
+      () =>
+        client.chat.completions
+          .create({ model: QWEN, messages: [{ role: "user", content: "hi" }], max_tokens: 3 })
+          .catch(() => null),
+      60_000,
+      200,
+    );
+    expect(answer.choices.length).toBe(1);
+    const instances = (await s.api("/api/instances")).body.instances;
+    expect(instances.map((i: { recipeId: string; status: string }) => [i.recipeId, i.status])).toEqual([
+      ["qwen-on-demand", "ready"],
+    ]);
+    // one launch, however many requests arrived while it loaded
+    const launches = (await s.api("/metrics")).body as string;
+    expect(launches).toContain('servepilot_studio_launches_total{result="ready"} 1');
   });
 });
