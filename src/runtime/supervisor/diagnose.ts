@@ -15,6 +15,8 @@ export interface DiagnoseInput {
   timedOutAfterSeconds: number | null;
   /** The furthest startup phase reached. */
   phase: string;
+  /** What the last readiness probe of /health got (null: never probed). */
+  lastHealth?: number | "refused" | "timeout" | null;
   engine: InstanceEngine;
   model: string;
   name: string;
@@ -42,6 +44,18 @@ export function diagnoseLaunchFailure(input: DiagnoseInput): InstanceFailure {
   if (failure !== null) {
     const message = logLineMessage(failure.message) || failure.message;
     return { cause: failure.cause, message, fixes: fixesFor(failure, input), exitCode, signal };
+  }
+  if (input.timedOutAfterSeconds !== null && input.lastHealth === "timeout") {
+    return {
+      cause: "timeout",
+      message: `the engine did not become ready within ${input.timedOutAfterSeconds} s: it accepts connections on port ${input.port} but never answered /health (hung; last phase: ${input.phase})`,
+      fixes: [
+        `read the engine's log for where it stopped: servepilot logs ${input.name}`,
+        "an engine that hangs at startup is often waiting on a GPU, a lock or a download: check nvidia-smi / amd-smi and the model cache",
+      ],
+      exitCode,
+      signal,
+    };
   }
   if (input.timedOutAfterSeconds !== null) {
     return {

@@ -740,6 +740,7 @@ async function waitUntilReady(
     });
   };
 
+  let lastHealth: number | "refused" | "timeout" | null = null;
   const diagnose = async (
     input: Pick<DiagnoseInput, "exit" | "timedOutAfterSeconds">,
   ): Promise<InstanceFailure> => {
@@ -756,6 +757,7 @@ async function waitUntilReady(
       ...input,
       failure: primaryFailure(tracker.state),
       phase: tracker.state.phase,
+      lastHealth,
       engine: record.engine,
       model: record.model,
       name: record.name,
@@ -792,6 +794,7 @@ async function waitUntilReady(
     } else if (Date.now() >= nextProbe) {
       nextProbe = Date.now() + Math.max(pollMs * 2, 250);
       const probe = await probeReadiness(record.endpoint, record.servedModelName, { timeoutMs: 2_000 });
+      lastHealth = probe.health;
       // only our engine's answer counts (docker publishes the port through its own proxy)
       if (probe.ready && (record.pgid === null || record.mode === "docker")) break;
       if (probe.ready && (await groupListensOn(record.pgid as number, record.port)) !== false) break;
