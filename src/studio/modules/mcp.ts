@@ -1,4 +1,10 @@
-/** Placeholder: filled in by the mcp work (issue "Studio, part 2"). */
+/** MCP servers (/api/mcp): registration and tool listing; chats use their tools (chats/complete.ts). */
 import type { StudioModule } from "../context.js";
+import { registerMcpRoutes } from "../mcp/routes.js";
 
-export const mcpModule: StudioModule = { name: "mcp" };
+export const mcpModule: StudioModule = {
+  name: "mcp",
+  routes(app, ctx) {
+    registerMcpRoutes(app, ctx);
+  },
+};
