@@ -112,6 +112,22 @@ describe("scenario ok", () => {
     expect(body.usage).toEqual({ prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 });
   });
 
+  it("with ignore_eos generates exactly max_tokens tokens, past the end of its reply", async () => {
+    const response = await postJson(`${emulator.baseUrl}/v1/chat/completions`, {
+      model: "qwen-small",
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 40,
+      ignore_eos: true,
+    });
+    const body = (await response.json()) as {
+      choices: { message: { content: string }; finish_reason: string }[];
+      usage: { completion_tokens: number };
+    };
+    expect(body.choices[0]?.message.content.split(" ")).toHaveLength(40);
+    expect(body.choices[0]?.finish_reason).toBe("length");
+    expect(body.usage.completion_tokens).toBe(40);
+  });
+
   it("streams a chat completion chunk by chunk, then [DONE]", async () => {
     const plain = (await (
       await postJson(`${emulator.baseUrl}/v1/chat/completions`, {
