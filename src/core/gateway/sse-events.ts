@@ -9,16 +9,18 @@ export class SseEventSplitter {
 
   /** The events completed by this piece of text (each without its terminating blank line). */
   push(text: string): string[] {
-    this.buffer += text;
-    if (this.buffer.includes("\r")) this.buffer = this.buffer.replace(/\r\n?/g, "\n");
+    let buffer = this.buffer + text;
+    if (buffer.includes("\r")) buffer = buffer.replace(/\r\n?/g, "\n");
     const events: string[] = [];
-    let at = this.buffer.indexOf("\n\n");
+    let start = 0;
+    let at = buffer.indexOf("\n\n");
     while (at >= 0) {
-      const event = this.buffer.slice(0, at);
+      const event = buffer.slice(start, at);
       if (event.trim().length > 0) events.push(event);
-      this.buffer = this.buffer.slice(at + 2);
-      at = this.buffer.indexOf("\n\n");
+      start = at + 2;
+      at = buffer.indexOf("\n\n", start);
     }
+    this.buffer = start === 0 ? buffer : buffer.slice(start);
     return events;
   }
 
@@ -32,6 +34,8 @@ export class SseEventSplitter {
 
 /** The data of an event: its `data:` lines joined by newlines (the SSE spec); null when it has none. */
 export function eventData(event: string): string | null {
+  // the common case, one `data: ` line, without splitting
+  if (event.startsWith("data: ") && !event.includes("\n")) return event.slice(6);
   let data: string | null = null;
   for (const line of event.split("\n")) {
     if (!line.startsWith("data:")) continue;
