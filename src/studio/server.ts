@@ -150,8 +150,9 @@ export async function startStudio(
     await app.register(rateLimit, {
       max: options.rateLimitPerMinute,
       timeWindow: 60_000,
-      // the gateway's traffic is limited per API key (keys module), not per address
-      allowList: (request) => isGatewayPath(request.url),
+      // the gateway's traffic is limited per API key (keys module), not per address; liveness probes
+      // (load balancers, monitors) are never refused
+      allowList: (request) => isGatewayPath(request.url) || request.url === "/api/health",
       errorResponseBuilder: (_request, context) =>
         new ServepilotError("RATE_LIMITED", `more than ${context.max} requests per minute`, {
           hint: `retry after ${Math.ceil(context.ttl / 1000)} s`,

@@ -151,10 +151,12 @@ describe("studio frame", () => {
   it("answers 429 past the rate limit and 413 past the body limit", async () => {
     const s = await studio({ rateLimitPerMinute: 3, bodyLimitBytes: 1024 });
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i += 1) statuses.push((await s.api("/api/health")).status);
+    for (let i = 0; i < 4; i += 1) statuses.push((await s.api("/api/status")).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
-    const limited = await s.api("/api/health");
+    const limited = await s.api("/api/config");
     expect(limited.body.error.code).toBe("RATE_LIMITED");
+    // liveness probes are never refused
+    expect((await s.api("/api/health")).status).toBe(200);
     const big = await studio({ bodyLimitBytes: 1024 });
     const response = await big.api("/api/events", { method: "POST", body: { blob: "x".repeat(4096) } });
     expect(response.status).toBe(413);
