@@ -171,3 +171,29 @@ describe("hostile input", () => {
     expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
+
+describe("DNS rebinding (a studio without a key)", () => {
+  it("answers only requests addressed to a loopback name", async () => {
+    const { request } = await import("node:http");
+    const open = await startTestStudio();
+    const port = Number(new URL(open.url).port);
+    const get = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: "127.0.0.1", port, path: "/api/status", headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    try {
+      expect(await get("evil.example")).toBe(403);
+      expect(await get(`attacker.example:${port}`)).toBe(403);
+      expect(await get(`localhost:${port}`)).toBe(200);
+      expect(await get(`127.0.0.1:${port}`)).toBe(200);
+      expect(await get(`[::1]:${port}`)).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+});

@@ -42,6 +42,13 @@ const HINT = "send Authorization: Bearer KEY or X-API-Key: KEY";
  */
 export async function authenticate(request: FastifyRequest, ctx: StudioContext): Promise<void> {
   const adminKey = ctx.options.apiKey;
+  if (adminKey === null && !hostAllowed(request.headers.host, ctx.options.host)) {
+    throw new ServepilotError(
+      "PERMISSION_DENIED",
+      `Host ${JSON.stringify(request.headers.host)} is not this studio's address`,
+      { hint: "a studio without --api-key answers only requests addressed to localhost / 127.0.0.1" },
+    );
+  }
   const secret = presentedKey(request);
   if (secret !== null && adminKey !== null && keysMatch(secret, adminKey)) return;
   const keys = ctx.services.keys;
@@ -65,6 +72,23 @@ export async function authenticate(request: FastifyRequest, ctx: StudioContext):
   throw new ServepilotError("UNAUTHORIZED", secret === null ? "API key required" : "invalid API key", {
     hint: HINT,
   });
+}
+
+const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+/**
+ * DNS-rebinding protection for a studio without an API key (which listens on loopback only): a web
+ * page from another site can make a browser resolve its own name to 127.0.0.1 and then call the
+ * studio as "same origin". Such requests carry the attacker's name in Host; only loopback names (and
+ * the address the studio was told to listen on) are accepted.
+ */
+export function hostAllowed(hostHeader: string | undefined, listenHost: string): boolean {
+  if (hostHeader === undefined || hostHeader.length === 0) return true; // HTTP/1.0 clients, curl -H 'Host:'
+  const name = hostHeader.startsWith("[")
+    ? hostHeader.slice(0, hostHeader.indexOf("]") + 1)
+    : (hostHeader.split(":")[0] ?? "");
+  const lower = name.toLowerCase();
+  return LOOPBACK_NAMES.has(lower) || lower === listenHost.toLowerCase() || lower.endsWith(".localhost");
 }
 
 /** Paths anyone may reach: liveness for load balancers and the UI's static files. */
