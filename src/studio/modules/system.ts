@@ -2,9 +2,12 @@
  * The studio itself: health, status (each module's section), config, the event stream, the OpenAPI
  * document, Prometheus exposition of the studio's own metrics, and the landing page.
  */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import fastifyStatic from "@fastify/static";
 import { Counter, Gauge } from "prom-client";
 import { z } from "zod";
-import type { StudioContext, StudioModule } from "../context.js";
+import type { StudioApp, StudioContext, StudioModule } from "../context.js";
 import { EVENT_TYPES, type StudioEventType } from "../events/bus.js";
 import { SseClient } from "../events/sse.js";
 
@@ -54,7 +57,7 @@ function clientsOf(ctx: StudioContext): Set<SseClient> {
 
 export const systemModule: StudioModule = {
   name: "system",
-  routes(app, ctx) {
+  async routes(app, ctx) {
     const clients = clientsOf(ctx);
     new Gauge({
       name: "servepilot_studio_sse_clients",
@@ -193,15 +196,58 @@ export const systemModule: StudioModule = {
       return ctx.metrics.metrics();
     });
 
-    app.get("/", { schema: { hide: true } }, async (_request, reply) => {
-      reply.header("content-type", "text/html; charset=utf-8");
-      return landingPage(ctx);
-    });
+    if (existsSync(fileURLToPath(new URL("index.html", WEB_ROOT)))) {
+      await serveWebApp(app);
+    } else {
+      app.get("/", { schema: { hide: true } }, async (_request, reply) => {
+        reply.header("content-type", "text/html; charset=utf-8");
+        return landingPage(ctx);
+      });
+    }
   },
   async stop(ctx) {
     for (const client of clientsOf(ctx)) client.close("server");
   },
 };
+
+/**
+ * The built web UI (`vite build --config web/vite.config.ts`): dist/web, beside dist/studio when
+ * built, and the same folder when the studio runs from src/ (tests).
+ */
+const WEB_ROOT = new URL("../../../dist/web/", import.meta.url);
+
+/** The web UI's client-side routes: each answers index.html (the app routes itself). */
+export const WEB_UI_ROUTES = ["planner", "recipes", "chat", "usage", "models", "logs", "settings"] as const;
+
+/**
+ * Serves dist/web: hashed assets under /assets/ cached for a year (their names change with their
+ * content), everything else (index.html first) revalidated on every load, and index.html for "/" and
+ * the client-side routes. /api, /v1 and /metrics are not touched.
+ */
+async function serveWebApp(app: StudioApp): Promise<void> {
+  await app.register(fastifyStatic, {
+    root: fileURLToPath(WEB_ROOT),
+    prefix: "/",
+    wildcard: false,
+    index: false,
+    cacheControl: false,
+    etag: true,
+    lastModified: true,
+    setHeaders(res, path) {
+      res.setHeader(
+        "cache-control",
+        path.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache",
+      );
+    },
+  });
+  const index = (_request: unknown, reply: { sendFile(file: string): unknown }) =>
+    reply.sendFile("index.html");
+  app.get("/", { schema: { hide: true } }, index);
+  for (const route of WEB_UI_ROUTES) {
+    app.get(`/${route}`, { schema: { hide: true } }, index);
+    app.get(`/${route}/*`, { schema: { hide: true } }, index);
+  }
+}
 
 function landingPage(ctx: StudioContext): string {
   return `<!doctype html>

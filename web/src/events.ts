@@ -1,0 +1,122 @@
+/**
+ * /api/events over fetch (EventSource cannot send the API key header): one shared connection for the
+ * whole page, parsed into {id, type, data}, reconnecting with Last-Event-ID so nothing is missed.
+ */
+import { useEffect, useRef } from "react";
+import { authHeaders, requireKey } from "./api";
+
+export type StudioEventType =
+  | "status"
+  | "instance"
+  | "gpu"
+  | "metrics"
+  | "launch"
+  | "log"
+  | "download"
+  | "benchmark"
+  | "chat"
+  | "gateway";
+
+export interface StudioEvent {
+  id: string | null;
+  type: string;
+  // biome-ignore lint/suspicious/noExplicitAny: payloads differ by type; pages narrow them
+  data: any;
+}
+
+type Listener = (event: StudioEvent) => void;
+
+const listeners = new Set<Listener>();
+let controller: AbortController | null = null;
+let lastEventId: string | null = null;
+
+function parseBlock(block: string): StudioEvent | null {
+  let id: string | null = null;
+  let type = "message";
+  const data: string[] = [];
+  for (const line of block.split("\n")) {
+    if (line === "" || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "id") id = value;
+    else if (field === "event") type = value;
+    else if (field === "data") data.push(value);
+  }
+  if (data.length === 0) return null;
+  const text = data.join("\n");
+  try {
+    return { id, type, data: JSON.parse(text) };
+  } catch {
+    return { id, type, data: text };
+  }
+}
+
+async function run(signal: AbortSignal): Promise<void> {
+  let delay = 1000;
+  while (!signal.aborted) {
+    try {
+      const headers: Record<string, string> = { accept: "text/event-stream", ...authHeaders() };
+      if (lastEventId) headers["last-event-id"] = lastEventId;
+      const response = await fetch("/api/events", { headers, signal });
+      if (response.status === 401) {
+        await requireKey("the event stream needs the API key");
+        continue;
+      }
+      if (!response.ok || !response.body) throw new Error(`GET /api/events: ${response.status}`);
+      delay = 1000;
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value.replace(/\r\n/g, "\n");
+        let end = buffer.indexOf("\n\n");
+        while (end >= 0) {
+          const event = parseBlock(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          if (event) {
+            if (event.id) lastEventId = event.id;
+            for (const listener of listeners) listener(event);
+          }
+          end = buffer.indexOf("\n\n");
+        }
+      }
+    } catch {
+      if (signal.aborted) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 15_000);
+  }
+}
+
+function subscribe(listener: Listener): () => void {
+  listeners.add(listener);
+  if (!controller) {
+    controller = new AbortController();
+    void run(controller.signal);
+  }
+  return () => {
+    listeners.delete(listener);
+    // a page switch unsubscribes and resubscribes at once: keep the connection through it
+    setTimeout(() => {
+      if (listeners.size === 0 && controller) {
+        controller.abort();
+        controller = null;
+      }
+    }, 2000);
+  };
+}
+
+/** Calls `onEvent` for each event of the given types (all when empty), for the component's life. */
+export function useEvents(types: readonly StudioEventType[], onEvent: (event: StudioEvent) => void): void {
+  const handler = useRef(onEvent);
+  handler.current = onEvent;
+  const key = types.join(",");
+  useEffect(() => {
+    const wanted = new Set(key === "" ? [] : key.split(","));
+    return subscribe((event) => {
+      if (wanted.size === 0 || wanted.has(event.type)) handler.current(event);
+    });
+  }, [key]);
+}
