@@ -7,7 +7,23 @@ import { useTheme } from "./theme";
 
 const Dashboard = lazy(() => import("./pages/Dashboard"));
 const Planner = lazy(() => import("./pages/Planner"));
+const Recipes = lazy(() => import("./pages/Recipes"));
+const Chat = lazy(() => import("./pages/Chat"));
+const Usage = lazy(() => import("./pages/Usage"));
+const Models = lazy(() => import("./pages/Models"));
+const Logs = lazy(() => import("./pages/Logs"));
+const Settings = lazy(() => import("./pages/Settings"));
 const Placeholder = lazy(() => import("./pages/Placeholder"));
+
+/** Pages below the planner, by path (each may nest its own routes: /chat/:id …). */
+const PAGES = {
+  "/recipes": Recipes,
+  "/chat": Chat,
+  "/usage": Usage,
+  "/models": Models,
+  "/logs": Logs,
+  "/settings": Settings,
+} as const;
 
 export const NAV = [
   { path: "/", label: "Dashboard" },
@@ -85,9 +101,9 @@ export function App() {
           <Switch>
             <Route path="/" component={Dashboard} />
             <Route path="/planner" component={Planner} />
-            {NAV.slice(2).map((item) => (
-              <Route key={item.path} path={item.path} nest>
-                <Placeholder page={item.path.slice(1)} />
+            {Object.entries(PAGES).map(([path, Page]) => (
+              <Route key={path} path={path} nest>
+                <Page />
               </Route>
             ))}
             <Route>

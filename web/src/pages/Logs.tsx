@@ -1,0 +1,6 @@
+/** The Logs page (placeholder until it is built). */
+import Placeholder from "./Placeholder";
+
+export default function Logs() {
+  return <Placeholder page="logs" />;
+}

@@ -1,0 +1,6 @@
+/** The Settings page (placeholder until it is built). */
+import Placeholder from "./Placeholder";
+
+export default function Settings() {
+  return <Placeholder page="settings" />;
+}
