@@ -292,6 +292,8 @@ function Launches({ launches, onDismiss }: { launches: LaunchState[]; onDismiss:
 function QuickLaunch({ onLaunched }: { onLaunched: () => void }) {
   const [model, setModel] = useState("");
   const [recipeId, setRecipeId] = useState("");
+  const [engine, setEngine] = useState("");
+  const [threads, setThreads] = useState("");
   const [recipes, setRecipes] = useState<RecipeEntry[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -307,9 +309,13 @@ function QuickLaunch({ onLaunched }: { onLaunched: () => void }) {
     setError(null);
     setDone(null);
     try {
-      const body: Record<string, string> = {};
+      const body: Record<string, string | number> = {};
       if (model.trim()) body.model = model.trim();
       if (recipeId) body.recipeId = recipeId;
+      if (engine) body.engine = engine;
+      const threadCount = Number.parseInt(threads, 10);
+      if (engine === "embedded" && Number.isFinite(threadCount) && threadCount > 0)
+        body.threads = threadCount;
       const launched = await api<{ name: string }>("/api/instances", { body });
       setDone(`Launching ${launched.name}…`);
       onLaunched();
@@ -349,6 +355,40 @@ function QuickLaunch({ onLaunched }: { onLaunched: () => void }) {
               ))}
           </select>
         </div>
+        <div className="field">
+          <label htmlFor="ql-engine">Engine</label>
+          <select
+            id="ql-engine"
+            value={engine}
+            onChange={(event) => setEngine(event.target.value)}
+            aria-describedby="ql-engine-help"
+          >
+            <option value="">Automatic (the recipe's, else vLLM)</option>
+            <option value="vllm">vLLM</option>
+            <option value="sglang">SGLang</option>
+            <option value="llamacpp">llama.cpp server</option>
+            <option value="embedded">Embedded (llama.cpp in the studio, GGUF on CPU)</option>
+          </select>
+          <small id="ql-engine-help" className="muted">
+            Embedded runs a GGUF file inside the studio, no engine install needed.
+          </small>
+        </div>
+        {engine === "embedded" && (
+          <div className="field">
+            <label htmlFor="ql-threads">CPU threads</label>
+            <input
+              id="ql-threads"
+              type="number"
+              inputMode="numeric"
+              min={1}
+              max={1024}
+              step={1}
+              value={threads}
+              placeholder="automatic"
+              onChange={(event) => setThreads(event.target.value)}
+            />
+          </div>
+        )}
         <div className="actions">
           <button type="submit" className="primary" disabled={busy || (!model.trim() && !recipeId)}>
             {busy ? "Launching…" : "Launch"}

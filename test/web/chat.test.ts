@@ -1,0 +1,155 @@
+/**
+ * The Chat page in a real browser (headless Chromium, playwright-core) against a real studio with the
+ * fake GPU tools and the vLLM emulator launched through the API: a chat created in the UI, a message
+ * sent with Enter, the streamed answer, the title and token counts, fork and export, a 375 px layout.
+ * Skipped, saying why, when Chromium or the built UI (npm run build) is missing.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cleanUp, isInstanceEvent, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const WEB_INDEX = new URL("../../dist/web/index.html", import.meta.url).pathname;
+const RESULTS = new URL("../../test-results/", import.meta.url).pathname;
+
+const missing = !existsSync(CHROMIUM)
+  ? `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`
+  : !existsSync(WEB_INDEX)
+    ? `the web UI is not built (${WEB_INDEX} is missing: run npm run build)`
+    : null;
+if (missing) console.warn(`test/web/chat.test.ts skipped: ${missing}`);
+
+let browser: Browser;
+
+beforeAll(async () => {
+  if (missing) return;
+  mkdirSync(RESULTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+afterEach(cleanUp);
+
+async function newPage(width = 1280, height = 900): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme: "light" });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+  return page;
+}
+
+describe.skipIf(missing !== null)("studio web UI: chat", () => {
+  it("creates a chat, streams an answer with its title and tokens, forks and exports it", async () => {
+    const s = await openStudio();
+    const events = await s.events();
+    const launched = await s.api("/api/instances", { body: { model: QWEN, timeoutSeconds: 60 } });
+    expect(launched.status, JSON.stringify(launched.body)).toBe(202);
+    const name = launched.body.name as string;
+    await events.waitFor(isInstanceEvent(name, "ready"), 30_000, `${name} ready`);
+
+    const page = await newPage();
+    await page.goto(`${s.url}/chat`);
+    await page.getByRole("heading", { level: 1, name: "Chat" }).waitFor();
+    await page.getByText("No chats yet.").waitFor();
+    await page.getByRole("button", { name: "New chat" }).click();
+    await page.waitForURL(/\/chat\/[^/]+$/);
+    const chatId = new URL(page.url()).pathname.split("/").at(-1) as string;
+    await expect.poll(() => page.getByTestId("chat-title").textContent()).toBe("New chat");
+
+    // the model picker lists the running model and picks it
+    const picker = page.getByLabel("Model", { exact: true });
+    await expect.poll(() => picker.inputValue(), { timeout: 10_000 }).not.toBe("");
+    const model = await picker.inputValue();
+
+    // Shift+Enter is a new line, Enter sends
+    const input = page.getByLabel("Message", { exact: true });
+    await input.fill("Hello there");
+    await input.press("Shift+Enter");
+    await input.pressSequentially("Write a sentence.");
+    expect(await input.inputValue()).toBe("Hello there\nWrite a sentence.");
+    await page.getByText("Options", { exact: true }).click();
+    await page.getByLabel("Max tokens").fill("24");
+    await input.press("Enter");
+
+    // the user message and the streamed answer, stored with its tokens
+    const answer = page.locator('.message[data-role="assistant"][data-message]').first();
+    await answer.waitFor({ timeout: 30_000 });
+    await expect
+      .poll(async () => ((await answer.textContent()) ?? "").length, { timeout: 30_000 })
+      .toBeGreaterThan(10);
+    await page.locator('.message[data-role="user"][data-message]').first().waitFor();
+    expect(await page.locator('.message[data-role="user"]').first().textContent()).toContain(
+      "Write a sentence.",
+    );
+    await answer.getByTestId("message-tokens").waitFor({ timeout: 15_000 });
+    expect(await answer.getByTestId("message-tokens").textContent()).toMatch(
+      /\d+ prompt · \d+ completion tokens/,
+    );
+
+    // the chat got a title (asked of the model after the first exchange) and session tokens
+    await expect
+      .poll(() => page.getByTestId("chat-title").textContent(), { timeout: 20_000 })
+      .not.toBe("New chat");
+    await expect
+      .poll(() => page.getByTestId("session-tokens").textContent(), { timeout: 20_000 })
+      .toMatch(/[1-9]\d* request\(s\) · \d+ prompt \+ \d+ completion = [1-9]\d* tokens/);
+    const stored = await s.api(`/api/chats/${chatId}`);
+    expect(stored.body.model).toBe(model);
+    expect(stored.body.messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant"]);
+    const title = stored.body.title as string;
+    await page.locator(`.chat-item[data-chat="${chatId}"]`).getByText(title).waitFor();
+    await page.screenshot({ path: `${RESULTS}chat.png`, fullPage: true });
+
+    // export: a Markdown download named after the id
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export Markdown" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`chat-${chatId}.md`);
+    const path = await download.path();
+    expect(readFileSync(path, "utf8")).toContain("Write a sentence.");
+    const [json] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export JSON" }).click(),
+    ]);
+    expect(json.suggestedFilename()).toBe(`chat-${chatId}.json`);
+
+    // fork at the user message: a new chat with that message only
+    await page.getByRole("button", { name: "Fork the chat at message 1" }).click();
+    await page.waitForURL((url) => !url.pathname.endsWith(chatId));
+    const forkId = new URL(page.url()).pathname.split("/").at(-1) as string;
+    await expect.poll(() => page.getByTestId("chat-title").textContent()).toContain("(fork)");
+    await expect.poll(() => page.locator(".message[data-message]").count()).toBe(1);
+    const fork = await s.api(`/api/chats/${forkId}`);
+    expect(fork.body.forkedFromSessionId).toBe(chatId);
+
+    // regenerate answers the fork's last user turn
+    await page.getByRole("button", { name: "Regenerate" }).click();
+    await page.locator('.message[data-role="assistant"][data-message]').first().waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.locator(".message[data-message]").count(), { timeout: 30_000 }).toBe(2);
+
+    // rename and delete (with a confirmation) from the side
+    const row = page.locator(`.chat-item[data-chat="${forkId}"]`);
+    await row.getByRole("button", { name: /^Rename / }).click();
+    await row.getByRole("textbox").fill("Forked chat");
+    await row.getByRole("button", { name: "Save" }).click();
+    await expect.poll(async () => (await s.api(`/api/chats/${forkId}`)).body.title).toBe("Forked chat");
+    await row.getByRole("button", { name: /^Delete / }).click();
+    await row.getByText("Delete this chat?").waitFor();
+    await row.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.waitForURL((url) => url.pathname === "/chat");
+    expect((await s.api(`/api/chats/${forkId}`)).status).toBe(404);
+
+    // 375 px: no horizontal scrolling
+    const mobile = await newPage(375, 800);
+    await mobile.goto(`${s.url}/chat/${chatId}`);
+    await mobile.locator('.message[data-role="assistant"]').first().waitFor();
+    expect(await mobile.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
+    await mobile.screenshot({ path: `${RESULTS}chat-375px.png`, fullPage: true });
+    await mobile.context().close();
+    await page.context().close();
+  }, 120_000);
+});
