@@ -1,0 +1,185 @@
+/** Small pieces the Recipes, Usage, Models, Logs and Settings pages share (kept out of the shell). */
+import { useEffect, useRef, useState } from "react";
+import { ApiError, apiFetch, authHeaders, requireKey } from "../../api";
+import "./ui.css";
+
+/** One field the API refused: `details.fields` of a 400, or `errors` of POST /api/recipes/validate. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** An ApiError that also carries the per-field messages of a validation error. */
+export class FieldsError extends ApiError {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    hint: string | null,
+    readonly fields: FieldError[],
+  ) {
+    super(status, code, message, hint);
+  }
+}
+
+/** Strips the `body.` / `querystring.` prefix the server puts on validation paths. */
+export function fieldName(path: string): string {
+  return path.replace(/^(body|querystring|params)\./, "");
+}
+
+/**
+ * Like api(), but a refused request throws FieldsError with `details.fields` (api() keeps only the
+ * code, message and hint), so that forms can put each message beside its field.
+ */
+export async function apiWithFields<T>(path: string, method: string, body: unknown): Promise<T> {
+  for (;;) {
+    const response = await fetch(path, {
+      method,
+      headers: { accept: "application/json", "content-type": "application/json", ...authHeaders() },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status === 401) {
+      await requireKey("this action needs the API key");
+      continue;
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: the answer is checked field by field below
+    let parsed: any = null;
+    try {
+      parsed = text === "" ? null : JSON.parse(text);
+    } catch {
+      parsed = null;
+    }
+    if (response.ok) return parsed as T;
+    const error = parsed?.error;
+    const fields: FieldError[] = Array.isArray(error?.details?.fields)
+      ? error.details.fields.map((f: { field?: unknown; message?: unknown }) => ({
+          field: fieldName(String(f.field ?? "")),
+          message: String(f.message ?? ""),
+        }))
+      : [];
+    throw new FieldsError(
+      response.status,
+      error?.code ?? "HTTP_ERROR",
+      error?.message ?? `${response.status} ${response.statusText}`.trim(),
+      error?.hint ?? null,
+      fields,
+    );
+  }
+}
+
+/** Fetches a file from the API (with the key) and hands it to the browser as a download. */
+export async function downloadFrom(path: string, fallbackName: string): Promise<string> {
+  const response = await apiFetch(path, {}, "*/*");
+  const disposition = response.headers.get("content-disposition") ?? "";
+  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? fallbackName;
+  const blob = await response.blob();
+  saveBlob(blob, name);
+  return name;
+}
+
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return "–";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return "–";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/**
+ * A button that asks before acting: the first press shows "Confirm" and "Cancel" in its place
+ * (focus moves to Cancel, Escape cancels), the second runs the action.
+ */
+export function ConfirmButton({
+  label,
+  confirmLabel,
+  question,
+  onConfirm,
+  disabled,
+}: {
+  /** Accessible name of the first button, e.g. "Delete qwen3-8b". */
+  label: string;
+  confirmLabel: string;
+  question: string;
+  onConfirm: () => void | Promise<void>;
+  disabled?: boolean;
+}) {
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const cancel = useRef<HTMLButtonElement>(null);
+  const first = useRef<HTMLButtonElement>(null);
+  const wasAsking = useRef(false);
+  useEffect(() => {
+    if (asking) cancel.current?.focus();
+    else if (wasAsking.current) first.current?.focus();
+    wasAsking.current = asking;
+  }, [asking]);
+  if (!asking) {
+    return (
+      <button ref={first} type="button" onClick={() => setAsking(true)} disabled={disabled}>
+        {label.split(" ")[0]}
+        <span className="visually-hidden"> {label.split(" ").slice(1).join(" ")}</span>
+      </button>
+    );
+  }
+  return (
+    <fieldset
+      className="confirm"
+      onKeyDown={(event) => {
+        if (event.key === "Escape") setAsking(false);
+      }}
+    >
+      <legend className="confirm-question">{question}</legend>
+      <button
+        type="button"
+        className="danger"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          try {
+            await onConfirm();
+          } finally {
+            setBusy(false);
+            setAsking(false);
+          }
+        }}
+      >
+        {confirmLabel}
+      </button>
+      <button ref={cancel} type="button" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </fieldset>
+  );
+}
+
+/** Copies text to the clipboard; says whether it worked. */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
