@@ -134,7 +134,8 @@ export default function Models() {
         .filter(Boolean);
       if (globs.length > 0) body.include = globs;
       const job = await api<Download>("/api/downloads", { body });
-      setDownloads((old) => [job, ...old.filter((item) => item.id !== job.id)]);
+      // its events may have come first (a small download can be done already): keep the newer state
+      setDownloads((old) => (old.some((item) => item.id === job.id) ? old : [job, ...old]));
       setRepo("");
       setInclude("");
     } catch (caught) {

@@ -1,10 +1,10 @@
 /** The Recipes page: every recipe (studio, file, built-in), search, create / edit, import / export, launch. */
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
 import { Link } from "wouter";
-import { api, apiFetch } from "../api";
+import { api } from "../api";
 import { ErrorBox } from "../components/ErrorBox";
 import { type RecipeDoc, RecipeForm } from "./recipes/RecipeForm";
-import { ConfirmButton, downloadFrom, FieldsError } from "./recipes/ui";
+import { apiWithFields, ConfirmButton, downloadFrom, FieldsError } from "./recipes/ui";
 import "./Recipes.css";
 
 interface RecipeRow {
@@ -89,12 +89,13 @@ export default function Recipes() {
     try {
       const text = await file.text();
       const format = /\.json$/i.test(file.name) ? "json" : "yaml";
-      const response = await apiFetch(`/api/recipes/import?format=${format}&replace=${importReplace}`, {
-        method: "POST",
-        body: text,
-      });
-      const result = (await response.json().catch(() => ({}))) as { imported?: unknown[]; count?: number };
-      const count = result.count ?? (Array.isArray(result.imported) ? result.imported.length : undefined);
+      // a refusal names the entries (entries.N.id …): FieldsError carries them to the list below
+      const result = await apiWithFields<{ imported?: unknown[]; count?: number } | null>(
+        `/api/recipes/import?format=${format}&replace=${importReplace}`,
+        "POST",
+        text,
+      );
+      const count = result?.count ?? (Array.isArray(result?.imported) ? result.imported.length : undefined);
       setNotice({ text: `Imported ${count ?? "the"} recipe${count === 1 ? "" : "s"} from ${file.name}.` });
       await load();
     } catch (caught) {

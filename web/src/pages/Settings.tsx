@@ -74,7 +74,23 @@ function EventStreamStatus() {
 }
 
 function ThemeChoice() {
-  const [theme, setTheme] = useState(() => document.documentElement.dataset.theme ?? "light");
+  // the stored choice, else "system" (nothing stored: the page follows prefers-color-scheme)
+  const current = () => {
+    try {
+      const stored = localStorage.getItem("servepilot.theme");
+      return stored === "light" || stored === "dark" ? stored : "system";
+    } catch {
+      return document.documentElement.dataset.theme ?? "light";
+    }
+  };
+  const [theme, setTheme] = useState<string>(current);
+  // the header's toggle changes the theme too: follow it
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `current` reads storage, not state
+  useEffect(() => {
+    const observer = new MutationObserver(() => setTheme(current()));
+    observer.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+    return () => observer.disconnect();
+  }, []);
   const choose = (next: "light" | "dark" | "system") => {
     try {
       if (next === "system") localStorage.removeItem("servepilot.theme");

@@ -60,7 +60,7 @@ const ms = (value: number | null | undefined) =>
 const pct = (value: number | null | undefined) =>
   value === null || value === undefined ? "–" : `${(value * 100).toFixed(value >= 0.999 ? 0 : 1)}%`;
 const change = (value: number | null) =>
-  value === null ? "–" : `${value > 0 ? "+" : ""}${value.toFixed(0)}% vs the week before`;
+  value === null ? "not comparable" : `${value > 0 ? "+" : ""}${value.toFixed(0)}% vs the week before`;
 
 function GroupTable({
   caption,
@@ -136,6 +136,8 @@ export default function Usage() {
   const [report, setReport] = useState<UsageReport | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
+  // bumped by Refresh: the keys table reloads too (its "last used" times move with the usage)
+  const [keysVersion, setKeysVersion] = useState(0);
   const daysId = useId();
 
   const load = useCallback(async (window: number) => {
@@ -168,7 +170,14 @@ export default function Usage() {
             ))}
           </select>
         </div>
-        <button type="button" onClick={() => load(days)} disabled={loading}>
+        <button
+          type="button"
+          onClick={() => {
+            void load(days);
+            setKeysVersion((n) => n + 1);
+          }}
+          disabled={loading}
+        >
           Refresh
         </button>
         {report && (
@@ -223,10 +232,13 @@ export default function Usage() {
                 </dd>
               </div>
             </dl>
-            <p className="muted wow">
-              Requests {change(report.weekOverWeek.requestsChangePercent)}; tokens{" "}
-              {change(report.weekOverWeek.tokensChangePercent)}. GPU energy in the window:{" "}
-              {formatNumber(report.energy.wh)} Wh over {formatNumber(report.energy.minutes)} min.
+            <p className="muted wow" data-testid="week-over-week">
+              {report.weekOverWeek.requestsChangePercent === null &&
+              report.weekOverWeek.tokensChangePercent === null
+                ? "No requests the week before to compare with."
+                : `Requests ${change(report.weekOverWeek.requestsChangePercent)}; tokens ${change(report.weekOverWeek.tokensChangePercent)}.`}{" "}
+              GPU energy in the window: {formatNumber(report.energy.wh)} Wh over{" "}
+              {formatNumber(report.energy.minutes)} min.
             </p>
           </div>
           <div className="usage-grid">
@@ -286,7 +298,7 @@ export default function Usage() {
           </div>
         </>
       )}
-      <Keys onChange={() => load(days)} />
+      <Keys onChange={() => load(days)} version={keysVersion} />
     </section>
   );
 }

@@ -21,6 +21,7 @@ export interface RecipeDoc {
   autoRestart?: boolean;
   onDemand?: boolean;
   idleTtlSeconds?: number | null;
+  engineProgram?: string | null;
 }
 
 /** The form's state: every input as text, turned into a document on submit. */
@@ -119,8 +120,12 @@ function documentOf(draft: Draft, original: RecipeDoc | null): RecipeDoc {
   if (draft.engineVersion.trim() !== "") doc.engineVersion = draft.engineVersion.trim();
   if (draft.notes.trim() !== "") doc.notes = draft.notes;
   if (draft.source.trim() !== "") doc.source = draft.source.trim();
+  // fields the form does not show are kept as they are (an edit must not drop them)
   if (original?.idleTtlSeconds !== undefined && original.idleTtlSeconds !== null) {
     doc.idleTtlSeconds = original.idleTtlSeconds;
+  }
+  if (original?.engineProgram !== undefined && original.engineProgram !== null) {
+    doc.engineProgram = original.engineProgram;
   }
   return doc;
 }
@@ -138,6 +143,19 @@ function inputOf(field: string): string {
   const head = field.split(".")[0] ?? field;
   return head;
 }
+
+/** What the API requires of every recipe (core/recipes/recipe.ts): marked in the form. */
+const REQUIRED = new Set<keyof Draft>([
+  "id",
+  "model",
+  "engine",
+  "engineVersion",
+  "hardware",
+  "gpuCount",
+  "precision",
+  "metric",
+  "source",
+]);
 
 interface GeneratedFile {
   path: string;
@@ -218,8 +236,23 @@ export function RecipeForm({
     if (doc.hardware?.[0]) body.gpu = doc.hardware[0];
     if (typeof doc.gpuCount === "number") body.gpus = doc.gpuCount;
     if (doc.engineVersion) body.engineVersion = doc.engineVersion;
-    for (const key of ["tensorParallelSize", "maxModelLen", "gpuMemoryUtilization", "maxNumSeqs"]) {
-      if (typeof args[key] === "number") body[key] = args[key];
+    // every planner setting the recipe holds, shown in the form or kept from the stored recipe
+    for (const key of [
+      "tensorParallelSize",
+      "pipelineParallelSize",
+      "maxModelLen",
+      "gpuMemoryUtilization",
+      "maxNumSeqs",
+      "maxNumBatchedTokens",
+      "blockSize",
+      "dtype",
+      "quantization",
+      "kvCacheDtype",
+      "enforceEager",
+    ]) {
+      const value = args[key];
+      if (typeof value === "number" || typeof value === "string" || typeof value === "boolean")
+        body[key] = value;
     }
     try {
       const result = await api<{ files: GeneratedFile[] }>("/api/generate", { body });
@@ -241,6 +274,7 @@ export function RecipeForm({
       id: string;
       "aria-invalid": boolean;
       "aria-describedby": string | undefined;
+      "aria-required": boolean;
     }) => ReactNode,
     help?: string,
     wide = false,
@@ -251,9 +285,14 @@ export function RecipeForm({
       .filter(Boolean)
       .join(" ");
     return (
-      <div className={wide ? "field wide" : "field"}>
+      <div className={`field${wide ? " wide" : ""}${REQUIRED.has(key) ? " required" : ""}`}>
         <label htmlFor={id}>{label}</label>
-        {input({ id, "aria-invalid": messages.length > 0, "aria-describedby": described || undefined })}
+        {input({
+          id,
+          "aria-invalid": messages.length > 0,
+          "aria-describedby": described || undefined,
+          "aria-required": REQUIRED.has(key),
+        })}
         {help && (
           <small id={`${id}-help`} className="muted">
             {help}
@@ -291,6 +330,9 @@ export function RecipeForm({
   return (
     <form className="card recipe-form" onSubmit={submit} aria-labelledby="recipe-form-title" noValidate>
       <h2 id="recipe-form-title">{editing ? `Edit ${original.id}` : "New recipe"}</h2>
+      <p className="muted">
+        <span aria-hidden="true">Fields marked * are required.</span>
+      </p>
       <ErrorBox error={error} />
       <div className="form-grid">
         {field("id", "Recipe id", text("id", { readOnly: editing }), "a lowercase slug: qwen3-8b-h100-bf16")}

@@ -16,9 +16,15 @@ export interface ApiKey {
   lastUsedAt: string | null;
 }
 
-function limitOf(text: string): number | null {
+/**
+ * A limit field's value: null when empty (no limit), a number when it reads as one, else the text
+ * itself, so that the API refuses it by name instead of NaN turning silently into "no limit".
+ */
+function limitOf(text: string): number | string | null {
   const trimmed = text.trim();
-  return trimmed === "" ? null : Number(trimmed);
+  if (trimmed === "") return null;
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : trimmed;
 }
 
 function KeyLimits({ apiKey, onSaved }: { apiKey: ApiKey; onSaved: () => void }) {
@@ -78,7 +84,7 @@ function KeyLimits({ apiKey, onSaved }: { apiKey: ApiKey; onSaved: () => void })
   );
 }
 
-export function Keys({ onChange }: { onChange?: () => void }) {
+export function Keys({ onChange, version = 0 }: { onChange?: () => void; version?: number }) {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [name, setName] = useState("");
@@ -97,9 +103,10 @@ export function Keys({ onChange }: { onChange?: () => void }) {
       setError(caught);
     }
   }, []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the page's Refresh
   useEffect(() => {
     void load();
-  }, [load]);
+  }, [load, version]);
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
@@ -107,8 +114,8 @@ export function Keys({ onChange }: { onChange?: () => void }) {
     setCopied(null);
     try {
       const body: Record<string, unknown> = { name: name.trim() };
-      if (rate.trim() !== "") body.rateLimitPerMinute = Number(rate);
-      if (quota.trim() !== "") body.tokenQuota = Number(quota);
+      if (rate.trim() !== "") body.rateLimitPerMinute = limitOf(rate);
+      if (quota.trim() !== "") body.tokenQuota = limitOf(quota);
       setCreated(await api<ApiKey & { key: string }>("/api/keys", { body }));
       setName("");
       setRate("");
