@@ -26,6 +26,11 @@ function statusClass(status: string): string {
   return "badge busy";
 }
 
+/** Whether the instance's process may be up (a stopped or failed one's endpoint answers no more). */
+function live(status: string): boolean {
+  return !["stopped", "failed", "crashed"].includes(status);
+}
+
 function failureText(failure: Instance["failure"]): string | null {
   if (!failure) return null;
   return typeof failure === "string" ? failure : (failure.message ?? JSON.stringify(failure));
@@ -94,7 +99,7 @@ function Instances({ instances, onChange }: { instances: Instance[] | null; onCh
                     </td>
                     <td data-label="GPUs">{gpuIndices(instance)}</td>
                     <td data-label="Endpoint" className="wrap">
-                      {instance.endpoint ?? "–"}
+                      {live(instance.status) ? (instance.endpoint ?? "–") : "–"}
                     </td>
                     <td className="row-actions">
                       <button
@@ -230,12 +235,36 @@ function useLiveSeries(
   return series;
 }
 
+/** The newest lines of one source of a launch's output, and how many it has sent in all. */
+interface LineTail {
+  count: number;
+  lines: string[];
+}
+
 interface LaunchState {
   instance: string;
   phase: string;
   percent: number | null;
-  lines: string[];
+  /** The engine's output as `launch` events carry it. */
+  launchLines: LineTail;
+  /** The same output read from the engine's log file (`log` events), which goes on after the launch. */
+  logLines: LineTail;
   updatedAt: number;
+}
+
+const NO_LINES: LineTail = { count: 0, lines: [] };
+
+function appendLine(tail: LineTail, line: string | undefined): LineTail {
+  if (line === undefined || line.trim() === "") return tail;
+  return { count: tail.count + 1, lines: [...tail.lines, line].slice(-LOG_LINES) };
+}
+
+/**
+ * Both sources send the same lines of the engine's log, each at its own pace: show the one that is
+ * ahead rather than both (every line twice).
+ */
+function launchLines(launch: LaunchState): string[] {
+  return launch.logLines.count > launch.launchLines.count ? launch.logLines.lines : launch.launchLines.lines;
 }
 
 /** The last lines of a launch, kept scrolled to the newest. */
@@ -281,7 +310,7 @@ function Launches({ launches, onDismiss }: { launches: LaunchState[]; onDismiss:
               value={launch.phase === "ready" ? 100 : (launch.percent ?? undefined)}
               aria-label={`${launch.instance} launch progress`}
             />
-            <LogTail lines={launch.lines} />
+            <LogTail lines={launchLines(launch)} />
           </div>
         ))
       )}
@@ -471,13 +500,16 @@ export default function Dashboard() {
           const current = previous.get(data.instance);
           if (!current && event.type === "log") return previous;
           const next = new Map(previous);
-          const lines = [...(current?.lines ?? [])];
-          if (data.line) lines.push(data.line);
+          // a new launch of the instance (a restart) starts a fresh output
+          const fresh = event.type === "launch" && data.phase === "preparing";
+          const launchTail = fresh ? NO_LINES : (current?.launchLines ?? NO_LINES);
+          const logTail = fresh ? NO_LINES : (current?.logLines ?? NO_LINES);
           next.set(data.instance, {
             instance: data.instance,
             phase: event.type === "launch" ? data.phase : (current?.phase ?? "starting"),
             percent: event.type === "launch" ? data.percent : (current?.percent ?? null),
-            lines: lines.slice(-LOG_LINES),
+            launchLines: event.type === "launch" ? appendLine(launchTail, data.line) : launchTail,
+            logLines: event.type === "log" ? appendLine(logTail, data.line) : logTail,
             updatedAt: Date.now(),
           });
           return next;

@@ -19,6 +19,9 @@ import type {
   Tokens,
 } from "./types";
 
+/** A chat's title until the studio names it after the first exchange (src/studio/chats/store.ts). */
+const DEFAULT_TITLE = "New chat";
+
 interface Turn {
   pendingUser: string | null;
   content: string;
@@ -140,6 +143,8 @@ export function Conversation({ id, onListChanged }: { id: string; onListChanged:
   const [temperature, setTemperature] = useState("");
   const [maxTokens, setMaxTokens] = useState("");
   const controller = useRef<AbortController | null>(null);
+  /** Model calls answered in the running turn (one assistant message each). */
+  const calls = useRef(0);
   const end = useRef<HTMLDivElement>(null);
   const streaming = turn !== null;
 
@@ -244,7 +249,10 @@ export function Conversation({ id, onListChanged }: { id: string; onListChanged:
         setChat((current) =>
           current ? { ...current, messages: mergeMessages(current.messages, [message]) } : current,
         );
-        if (message.role === "assistant") setTurn((t) => (t ? { ...t, content: "", reasoning: "" } : t));
+        if (message.role === "assistant") {
+          calls.current += 1;
+          setTurn((t) => (t ? { ...t, content: "", reasoning: "" } : t));
+        }
         break;
       }
       case "tool_call":
@@ -312,6 +320,9 @@ export function Conversation({ id, onListChanged }: { id: string; onListChanged:
     setStatus("Answering…");
     setTurn({ pendingUser, content: "", reasoning: "" });
     const requestsBefore = usage?.requests ?? 0;
+    // after the first exchange of a chat with the default title, the studio asks the model for a title
+    const titleCall = chat !== null && (chat.title === DEFAULT_TITLE || chat.title.trim() === "") ? 1 : 0;
+    calls.current = 0;
     const temp = Number.parseFloat(temperature);
     const max = Number.parseInt(maxTokens, 10);
     try {
@@ -342,7 +353,8 @@ export function Conversation({ id, onListChanged }: { id: string; onListChanged:
       await loadChat();
       setTurn(null);
       onListChanged();
-      void refreshUsage(requestsBefore + 1);
+      // every model call of the turn is a request: wait for all of them, then refresh the list's tokens
+      void refreshUsage(requestsBefore + Math.max(1, calls.current) + titleCall).then(onListChanged);
     }
   };
 
@@ -508,7 +520,12 @@ export function Conversation({ id, onListChanged }: { id: string; onListChanged:
           </li>
         )}
         {turn && (
-          <li className="message assistant streaming" data-role="assistant" aria-busy="true">
+          <li
+            className="message assistant streaming"
+            data-role="assistant"
+            data-chars={turn.content.length}
+            aria-busy="true"
+          >
             <div className="message-head">
               <span className="message-role">Assistant</span>
               <span className="muted">streaming…</span>
