@@ -14,6 +14,7 @@ import { ServepilotError } from "../../core/errors.js";
 import type { StudioContext } from "../context.js";
 import { McpSession, type McpTool } from "../mcp/client.js";
 import { listEnabledServers, type McpServer } from "../mcp/servers.js";
+import { type DecodedImage, decodeImages, ImagesField, imageDataUrl } from "./images.js";
 import {
   appendMessage,
   type ChatMessage,
@@ -21,6 +22,7 @@ import {
   DEFAULT_TITLE,
   getSession,
   listMessages,
+  sessionImageData,
   type ToolCall,
   updateSession,
 } from "./store.js";
@@ -32,6 +34,7 @@ export const CompleteBody = z
   .object({
     model: z.string().min(1).max(300).optional().describe("model to use (default: the chat's model)"),
     content: z.string().max(1_000_000).optional().describe("a user message appended before completing"),
+    images: ImagesField.describe("images of that user message, for a vision-language model"),
     temperature: z.number().min(0).max(2).optional(),
     maxTokens: z.number().int().min(1).max(1_000_000).optional().describe("max_tokens per model call"),
     tools: z
@@ -118,8 +121,24 @@ export class ChatCompletions {
     this.active.set(sessionId, controller);
     try {
       if (session.model === null) await updateSession(this.ctx.db, sessionId, { model });
+      if (body.images && body.images.length > 0 && body.content === undefined) {
+        throw new ServepilotError(
+          "INVALID_ARGUMENT",
+          "body.images: images come with a message (body.content)",
+          {
+            details: {
+              fields: [{ field: "body.images", message: "images come with a message (body.content)" }],
+            },
+          },
+        );
+      }
+      const images = decodeImages(body.images, "body.images");
       if (body.content !== undefined) {
-        const message = await appendMessage(this.ctx.db, sessionId, { role: "user", content: body.content });
+        const message = await appendMessage(this.ctx.db, sessionId, {
+          role: "user",
+          content: body.content,
+          images,
+        });
         this.ctx.events.publish("chat", { sessionId, action: "message", messageId: message.id });
       }
       const messages = await listMessages(this.ctx.db, sessionId);
@@ -181,13 +200,16 @@ export class ChatCompletions {
 
       for (;;) {
         const history = await listMessages(this.ctx.db, session.id);
+        const imageData = history.some((m) => m.images.length > 0)
+          ? await sessionImageData(this.ctx.db, session.id)
+          : new Map<string, DecodedImage>();
         const offerTools = tools.length > 0 && rounds < body.maxToolRounds;
         const reply = await streamCompletion(
           this.ctx,
           session.id,
           {
             model,
-            messages: toOpenAiMessages(history),
+            messages: toOpenAiMessages(history, imageData),
             ...(body.temperature !== undefined ? { temperature: body.temperature } : {}),
             ...(body.maxTokens !== undefined ? { max_tokens: body.maxTokens } : {}),
             ...(offerTools ? { tools } : {}),
@@ -408,11 +430,14 @@ export class ChatCompletions {
  * The stored messages as OpenAI chat messages; a tool call left without its result (a turn that was
  * interrupted) gets one saying so, since models refuse a history with unanswered calls.
  */
-function toOpenAiMessages(messages: ChatMessage[]): Array<Record<string, unknown>> {
+function toOpenAiMessages(
+  messages: ChatMessage[],
+  images: Map<string, DecodedImage>,
+): Array<Record<string, unknown>> {
   const answered = new Set(messages.filter((m) => m.role === "tool").map((m) => m.toolCallId));
   const out: Array<Record<string, unknown>> = [];
   for (const message of messages) {
-    out.push(toOpenAi(message));
+    out.push(toOpenAi(message, images));
     for (const call of message.role === "assistant" ? (message.toolCalls ?? []) : []) {
       if (!answered.has(call.id)) {
         out.push({ role: "tool", tool_call_id: call.id, content: "not run: the turn was interrupted" });
@@ -423,12 +448,22 @@ function toOpenAiMessages(messages: ChatMessage[]): Array<Record<string, unknown
 }
 
 /** A stored message as OpenAI chat messages take it. */
-function toOpenAi(message: ChatMessage): Record<string, unknown> {
+function toOpenAi(message: ChatMessage, images: Map<string, DecodedImage>): Record<string, unknown> {
   if (message.role === "tool") {
     return { role: "tool", tool_call_id: message.toolCallId ?? "", content: message.content };
   }
   if (message.role === "assistant" && message.toolCalls && message.toolCalls.length > 0) {
     return { role: "assistant", content: message.content || null, tool_calls: message.toolCalls };
+  }
+  if (message.images.length > 0) {
+    // OpenAI content parts: the text, then each image as a data: URL
+    const parts: Array<Record<string, unknown>> = [];
+    if (message.content !== "") parts.push({ type: "text", text: message.content });
+    for (const image of message.images) {
+      const data = images.get(image.id);
+      if (data) parts.push({ type: "image_url", image_url: { url: imageDataUrl(data) } });
+    }
+    return { role: message.role, content: parts };
   }
   return { role: message.role, content: message.content };
 }

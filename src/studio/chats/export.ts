@@ -1,4 +1,5 @@
 /** A chat as a file: Markdown for reading, JSON (session and messages) for keeping. */
+import { type DecodedImage, imageDataUrl } from "./images.js";
 import type { ChatMessage, ChatSession } from "./store.js";
 
 const HEADINGS: Record<ChatMessage["role"], string> = {
@@ -19,7 +20,12 @@ function block(text: string, info = ""): string {
   return `${f}${info}\n${text}\n${f}`;
 }
 
-export function exportMarkdown(session: ChatSession, messages: ChatMessage[]): string {
+/** Markdown with the images inline as data: URLs, so the file stands alone. */
+export function exportMarkdown(
+  session: ChatSession,
+  messages: ChatMessage[],
+  images: Map<string, DecodedImage> = new Map(),
+): string {
   const lines: string[] = [`# ${session.title.replace(/\s+/g, " ")}`, ""];
   lines.push(`- Chat: ${session.id}`);
   if (session.model) lines.push(`- Model: ${session.model}`);
@@ -38,6 +44,10 @@ export function exportMarkdown(session: ChatSession, messages: ChatMessage[]): s
       lines.push("<details><summary>Reasoning</summary>", "", message.reasoningContent, "", "</details>", "");
     }
     if (message.content) lines.push(message.role === "tool" ? block(message.content) : message.content, "");
+    for (const [index, image] of message.images.entries()) {
+      const data = images.get(image.id);
+      if (data) lines.push(`![image ${index + 1}](${imageDataUrl(data)})`, "");
+    }
     for (const call of message.toolCalls ?? []) {
       lines.push(
         `Tool call \`${call.function.name}\` (${call.id}):`,
@@ -50,6 +60,22 @@ export function exportMarkdown(session: ChatSession, messages: ChatMessage[]): s
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
-export function exportJson(session: ChatSession, messages: ChatMessage[]) {
-  return { format: "servepilot-chat", version: 1, session, messages };
+/** JSON of the session and its messages; each image carries its bytes as base64 (`data`). */
+export function exportJson(
+  session: ChatSession,
+  messages: ChatMessage[],
+  images: Map<string, DecodedImage> = new Map(),
+) {
+  return {
+    format: "servepilot-chat",
+    version: 1,
+    session,
+    messages: messages.map((message) => ({
+      ...message,
+      images: message.images.map((image) => ({
+        ...image,
+        data: images.get(image.id)?.data.toString("base64") ?? null,
+      })),
+    })),
+  };
 }

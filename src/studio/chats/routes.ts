@@ -7,15 +7,18 @@ import { z } from "zod";
 import type { StudioApp, StudioContext } from "../context.js";
 import { ApprovalBody, type ChatCompletions, CompleteBody } from "./complete.js";
 import { exportJson, exportMarkdown } from "./export.js";
+import { decodeImages, IMAGE_BODY_LIMIT, ImagesField } from "./images.js";
 import {
   appendMessage,
   createSession,
   deleteMessage,
   deleteSession,
   forkSession,
+  getImage,
   getSession,
   listMessages,
   listSessions,
+  sessionImageData,
   sessionUsage,
   updateMessage,
   updateSession,
@@ -26,6 +29,7 @@ const tags = ["chats"];
 const Id = z.string().min(1).max(100);
 const IdParams = z.object({ id: Id.describe("chat id") }).strict();
 const MessageParams = z.object({ id: Id.describe("chat id"), messageId: Id.describe("message id") }).strict();
+const ImageParams = z.object({ id: Id.describe("chat id"), imageId: Id.describe("image id") }).strict();
 const CallParams = z.object({ id: Id.describe("chat id"), callId: Id.describe("tool call id") }).strict();
 
 const ToolCallSchema = z
@@ -63,9 +67,13 @@ const AppendBody = z
     reasoningContent: z.string().max(1_000_000).nullable().optional(),
     toolCalls: z.array(ToolCallSchema).max(128).nullable().optional().describe("assistant messages only"),
     toolCallId: z.string().min(1).max(200).nullable().optional().describe("tool messages: the call answered"),
+    images: ImagesField,
   })
   .strict()
   .superRefine((body, issues) => {
+    if (body.images && body.images.length > 0 && body.role !== "user") {
+      issues.addIssue({ code: "custom", path: ["images"], message: "only user messages carry images" });
+    }
     if (body.toolCalls && body.toolCalls.length > 0 && body.role !== "assistant") {
       issues.addIssue({
         code: "custom",
@@ -155,14 +163,34 @@ export function registerChatRoutes(app: StudioApp, ctx: StudioContext, completio
       schema: {
         tags,
         summary: "Append a message (its seq is the chat's last + 1).",
+        description:
+          "User messages may carry images (base64, PNG / JPEG / WebP / GIF) for vision-language models.",
         params: IdParams,
         body: AppendBody,
       },
+      bodyLimit: IMAGE_BODY_LIMIT,
     },
     async (request, reply) => {
-      const message = await appendMessage(ctx.db, request.params.id, request.body);
+      const { images, ...body } = request.body;
+      const message = await appendMessage(ctx.db, request.params.id, {
+        ...body,
+        images: decodeImages(images, "body.images"),
+      });
       changed(request.params.id, "message", { messageId: message.id });
       return reply.status(201).send(message);
+    },
+  );
+
+  app.get(
+    "/api/chats/:id/images/:imageId",
+    { schema: { tags, summary: "An image attached to a message (its bytes).", params: ImageParams } },
+    async (request, reply) => {
+      const image = await getImage(ctx.db, request.params.id, request.params.imageId);
+      reply.header("content-type", image.mediaType);
+      // an image never changes under its id; a deleted one is gone (404)
+      reply.header("cache-control", "private, max-age=31536000, immutable");
+      reply.header("x-content-type-options", "nosniff");
+      return reply.send(image.data);
     },
   );
 
@@ -242,12 +270,13 @@ export function registerChatRoutes(app: StudioApp, ctx: StudioContext, completio
       const safeId = session.id.replace(/[^A-Za-z0-9-]/g, "");
       const extension = format === "json" ? "json" : "md";
       reply.header("content-disposition", `attachment; filename="chat-${safeId}.${extension}"`);
+      const images = await sessionImageData(ctx.db, session.id);
       if (format === "json") {
         reply.header("content-type", "application/json; charset=utf-8");
-        return JSON.stringify(exportJson(session, messages), null, 2);
+        return JSON.stringify(exportJson(session, messages, images), null, 2);
       }
       reply.header("content-type", "text/markdown; charset=utf-8");
-      return exportMarkdown(session, messages);
+      return exportMarkdown(session, messages, images);
     },
   );
 
@@ -263,6 +292,7 @@ export function registerChatRoutes(app: StudioApp, ctx: StudioContext, completio
         params: IdParams,
         body: CompleteBody,
       },
+      bodyLimit: IMAGE_BODY_LIMIT,
     },
     async (request, reply) => {
       const run = await completions.prepare(request.params.id, request.body);

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { type Kysely, type Selectable, sql } from "kysely";
 import { ServepilotError } from "../../core/errors.js";
 import type { ChatMessagesTable, ChatSessionsTable, StudioDatabase } from "../db/schema.js";
+import type { DecodedImage, ImageMediaType } from "./images.js";
 
 type Db = Kysely<StudioDatabase>;
 
@@ -19,6 +20,13 @@ export interface ToolCall {
   function: { name: string; arguments: string };
 }
 
+/** An image attached to a message: its bytes are served by GET /api/chats/:id/images/:imageId. */
+export interface ChatImage {
+  id: string;
+  mediaType: ImageMediaType;
+  bytes: number;
+}
+
 export interface ChatMessage {
   id: string;
   sessionId: string;
@@ -29,6 +37,8 @@ export interface ChatMessage {
   toolCalls: ToolCall[] | null;
   toolCallId: string | null;
   requestId: string | null;
+  /** Attached images (user messages), in order; empty when none. */
+  images: ChatImage[];
   createdAt: string;
 }
 
@@ -49,6 +59,7 @@ export interface NewMessage {
   toolCalls?: ToolCall[] | null;
   toolCallId?: string | null;
   requestId?: string | null;
+  images?: DecodedImage[];
 }
 
 function sessionFromRow(row: Selectable<ChatSessionsTable>): ChatSession {
@@ -63,7 +74,7 @@ function sessionFromRow(row: Selectable<ChatSessionsTable>): ChatSession {
   };
 }
 
-function messageFromRow(row: Selectable<ChatMessagesTable>): ChatMessage {
+function messageFromRow(row: Selectable<ChatMessagesTable>, images: ChatImage[] = []): ChatMessage {
   let toolCalls: ToolCall[] | null = null;
   if (row.tool_calls !== null) {
     try {
@@ -82,8 +93,59 @@ function messageFromRow(row: Selectable<ChatMessagesTable>): ChatMessage {
     toolCalls,
     toolCallId: row.tool_call_id,
     requestId: row.request_id,
+    images,
     createdAt: row.created_at,
   };
+}
+
+/** The images of a session's messages (or of one message), grouped by message id, in order. */
+async function imagesByMessage(
+  db: Db,
+  sessionId: string,
+  messageId?: string,
+): Promise<Map<string, ChatImage[]>> {
+  let query = db
+    .selectFrom("chat_attachments")
+    .select(["id", "message_id", "media_type", "bytes"])
+    .where("session_id", "=", sessionId);
+  if (messageId !== undefined) query = query.where("message_id", "=", messageId);
+  const rows = await query.orderBy("message_id").orderBy("idx").execute();
+  const byMessage = new Map<string, ChatImage[]>();
+  for (const row of rows) {
+    const list = byMessage.get(row.message_id) ?? [];
+    list.push({ id: row.id, mediaType: row.media_type as ImageMediaType, bytes: row.bytes });
+    byMessage.set(row.message_id, list);
+  }
+  return byMessage;
+}
+
+/** One attached image with its bytes; NOT_FOUND when the chat has no such image. */
+export async function getImage(db: Db, sessionId: string, imageId: string): Promise<DecodedImage> {
+  const row = await db
+    .selectFrom("chat_attachments")
+    .select(["media_type", "data"])
+    .where("session_id", "=", sessionId)
+    .where("id", "=", imageId)
+    .executeTakeFirst();
+  if (!row) {
+    await getSession(db, sessionId);
+    throw new ServepilotError("NOT_FOUND", `chat ${sessionId} has no image ${imageId}`, {
+      details: { id: sessionId, imageId },
+    });
+  }
+  return { mediaType: row.media_type as ImageMediaType, data: Buffer.from(row.data) };
+}
+
+/** Every image of a session with its bytes, by image id (for the model's request and the JSON export). */
+export async function sessionImageData(db: Db, sessionId: string): Promise<Map<string, DecodedImage>> {
+  const rows = await db
+    .selectFrom("chat_attachments")
+    .select(["id", "media_type", "data"])
+    .where("session_id", "=", sessionId)
+    .execute();
+  return new Map(
+    rows.map((row) => [row.id, { mediaType: row.media_type as ImageMediaType, data: Buffer.from(row.data) }]),
+  );
 }
 
 function notFound(id: string): ServepilotError {
@@ -112,7 +174,8 @@ export async function listMessages(db: Db, sessionId: string): Promise<ChatMessa
     .where("session_id", "=", sessionId)
     .orderBy("seq")
     .execute();
-  return rows.map(messageFromRow);
+  const images = await imagesByMessage(db, sessionId);
+  return rows.map((row) => messageFromRow(row, images.get(row.id)));
 }
 
 export async function getMessage(db: Db, sessionId: string, messageId: string): Promise<ChatMessage> {
@@ -126,7 +189,7 @@ export async function getMessage(db: Db, sessionId: string, messageId: string): 
     await getSession(db, sessionId);
     throw messageNotFound(sessionId, messageId);
   }
-  return messageFromRow(row);
+  return messageFromRow(row, (await imagesByMessage(db, sessionId, messageId)).get(messageId));
 }
 
 export async function createSession(
@@ -283,12 +346,30 @@ export async function appendMessage(db: Db, sessionId: string, input: NewMessage
     const now = new Date().toISOString();
     const values = messageValues(sessionId, Number(top?.seq ?? 0) + 1, input, now);
     await trx.insertInto("chat_messages").values(values).execute();
+    const images: ChatImage[] = [];
+    for (const [idx, image] of (input.images ?? []).entries()) {
+      const id = randomUUID();
+      await trx
+        .insertInto("chat_attachments")
+        .values({
+          id,
+          session_id: sessionId,
+          message_id: values.id,
+          idx,
+          media_type: image.mediaType,
+          bytes: image.data.length,
+          data: image.data,
+          created_at: now,
+        })
+        .execute();
+      images.push({ id, mediaType: image.mediaType, bytes: image.data.length });
+    }
     await trx
       .updateTable("chat_sessions")
       .set({ updated_at: touchTime(session.updatedAt) })
       .where("id", "=", sessionId)
       .execute();
-    return messageFromRow(values);
+    return messageFromRow(values, images);
   });
 }
 
@@ -368,10 +449,22 @@ export async function forkSession(db: Db, sessionId: string, messageId: string):
       .orderBy("seq")
       .execute();
     for (const row of rows) {
+      const id = randomUUID();
       await trx
         .insertInto("chat_messages")
-        .values({ ...row, id: randomUUID(), session_id: fork.id })
+        .values({ ...row, id, session_id: fork.id })
         .execute();
+      const attachments = await trx
+        .selectFrom("chat_attachments")
+        .selectAll()
+        .where("message_id", "=", row.id)
+        .execute();
+      for (const attachment of attachments) {
+        await trx
+          .insertInto("chat_attachments")
+          .values({ ...attachment, id: randomUUID(), session_id: fork.id, message_id: id })
+          .execute();
+      }
     }
     return fork;
   });

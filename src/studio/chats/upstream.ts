@@ -44,8 +44,17 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * Chats always ask the gateway to move `<think>…</think>` into reasoning (x-servepilot-reasoning), so
+ * the chat shows a reasoning model's thoughts apart even when its engine runs without a reasoning parser.
+ */
 function headersFor(ctx: StudioContext, sessionId: string, requestId: string): Record<string, string> {
-  return { ...internalGatewayHeaders(ctx), [CHAT_SESSION_HEADER]: sessionId, "x-request-id": requestId };
+  return {
+    ...internalGatewayHeaders(ctx),
+    [CHAT_SESSION_HEADER]: sessionId,
+    "x-request-id": requestId,
+    "x-servepilot-reasoning": "normalize",
+  };
 }
 
 async function failure(response: Response): Promise<UpstreamError> {

@@ -183,10 +183,33 @@ const migration0002: Migration = {
   },
 };
 
+/** Images attached to chat messages, deleted with their message. */
+const migration0003: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("chat_attachments")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("session_id", "text", (c) => c.notNull().references("chat_sessions.id").onDelete("cascade"))
+      .addColumn("message_id", "text", (c) => c.notNull().references("chat_messages.id").onDelete("cascade"))
+      .addColumn("idx", "integer", (c) => c.notNull())
+      .addColumn("media_type", "text", (c) => c.notNull())
+      .addColumn("bytes", "integer", (c) => c.notNull())
+      .addColumn("data", "blob", (c) => c.notNull())
+      .addColumn("created_at", "text", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex("chat_attachments_message")
+      .on("chat_attachments")
+      .columns(["message_id", "idx"])
+      .execute();
+  },
+};
+
 /** Migrations by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": migration0001,
   "0002_gateway": migration0002,
+  "0003_chat_attachments": migration0003,
 };
 
 export const migrationProvider: MigrationProvider = {

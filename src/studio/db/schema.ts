@@ -148,6 +148,19 @@ export interface ChatMessagesTable {
   created_at: string;
 }
 
+/** Images attached to a chat message (user messages, for vision-language models). */
+export interface ChatAttachmentsTable {
+  id: string;
+  session_id: string;
+  message_id: string;
+  /** Order within the message, from 0. */
+  idx: number;
+  media_type: string;
+  bytes: number;
+  data: Buffer;
+  created_at: string;
+}
+
 export interface McpServersTable {
   id: string;
   name: string;
@@ -200,6 +213,7 @@ export interface StudioDatabase {
   requests: RequestsTable;
   chat_sessions: ChatSessionsTable;
   chat_messages: ChatMessagesTable;
+  chat_attachments: ChatAttachmentsTable;
   mcp_servers: McpServersTable;
   benchmarks: BenchmarksTable;
   gpu_energy: GpuEnergyTable;
