@@ -83,10 +83,14 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
 }
 
 /**
- * A Hugging Face hub cache with one model repo (config.json and a weight file linked from blobs/,
- * refs/main) and one dataset; returns the cache directory (HF_HUB_CACHE).
+ * A Hugging Face hub cache with one model repo (config.json, whose text is `config`, and a weight file
+ * linked from blobs/, refs/main) and one dataset; returns the cache directory (HF_HUB_CACHE).
  */
-export function buildHfCache(root: string, repo = "acme/tiny-model"): { cacheDir: string; commit: string } {
+export function buildHfCache(
+  root: string,
+  repo = "acme/tiny-model",
+  config = JSON.stringify({ model_type: "llama" }),
+): { cacheDir: string; commit: string } {
   const cacheDir = join(root, "hub");
   const commit = "a".repeat(40);
   const repoDir = join(cacheDir, `models--${repo.replace("/", "--")}`);
@@ -99,7 +103,7 @@ export function buildHfCache(root: string, repo = "acme/tiny-model"): { cacheDir
     mkdirSync(dirname(pointer), { recursive: true });
     symlinkSync(relative(dirname(pointer), join(repoDir, "blobs", name)), pointer);
   };
-  blob("c0nf1g", JSON.stringify({ model_type: "llama" }));
+  blob("c0nf1g", config);
   blob("we1ght5", "w".repeat(1000));
   blob("partial.incomplete", "p".repeat(10));
   link("config.json", "c0nf1g");

@@ -39,6 +39,10 @@ describe("studio frame", () => {
       apiKeyRequired: false,
       allowCustomCommands: false,
     });
+    // the port actually listened on (the harness asks for 0: any free port), not the configured 0
+    expect(config.body.port).toBe(Number(new URL(s.url).port));
+    expect(config.body.port).toBeGreaterThan(0);
+    expect(config.body.configuredPort).toBe(0);
     const openapi = await s.api("/api/openapi.json");
     expect(openapi.body.openapi).toMatch(/^3\./);
     expect(Object.keys(openapi.body.paths)).toEqual(

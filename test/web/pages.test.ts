@@ -464,7 +464,7 @@ describe.skipIf(missing !== null)("studio web UI: recipes, usage, models, logs, 
     expect([...errors, ...mobile.errors]).toEqual([]);
   }, 60_000);
 
-  it("models: the HF cache and local directories with their disk usage, downloads with progress, cancel", async () => {
+  it("models: the HF cache and local directories with their disk usage, downloads with progress, cancel, delete", async () => {
     const hub: HubServer = await startHubServer([
       {
         id: "acme/tiny",
@@ -564,6 +564,38 @@ describe.skipIf(missing !== null)("studio web UI: recipes, usage, models, logs, 
       );
       expect(cancelled.status).toBe("cancelled");
       hub.setHang(false);
+
+      // delete a cached repo and a local directory, each after a confirmation naming it and its size
+      const before = (await s.api("/api/models/local")).body;
+      const cachedModel = before.hfCache.models.find((m: { repo: string }) => m.repo === "acme/cached-model");
+      await cachedRow.getByRole("button", { name: "Delete acme/cached-model" }).click();
+      await cachedRow
+        .getByText(`Delete acme/cached-model (${formatBytes(cachedModel.sizeBytes)}) from the cache?`)
+        .waitFor();
+      await cachedRow.getByRole("button", { name: "Delete from disk" }).click();
+      await cachedRow.waitFor({ state: "detached" });
+      const remaining = before.hfCache.models.filter((m: { repo: string }) => m.repo !== "acme/cached-model");
+      const remainingBytes = remaining.reduce(
+        (sum: number, m: { sizeBytes: number }) => sum + m.sizeBytes,
+        0,
+      );
+      await expect
+        .poll(() => usage.textContent())
+        .toContain(`${formatBytes(remainingBytes)} in the Hugging Face cache`);
+      expect(existsSync(cachedModel.path)).toBe(false);
+      const localModel = before.local.models[0];
+      await localRow.getByRole("button", { name: "Delete my-local-model" }).click();
+      await localRow
+        .getByText(`Delete my-local-model (${formatBytes(localModel.sizeBytes)}) from disk?`)
+        .waitFor();
+      await localRow.getByRole("button", { name: "Delete from disk" }).click();
+      await localRow.waitFor({ state: "detached" });
+      await page.getByText("No local models.").waitFor();
+      await expect.poll(() => usage.textContent()).toContain("0 B in local directories");
+      expect(existsSync(local)).toBe(false);
+      const gone = (await s.api("/api/models/local")).body;
+      expect(gone.hfCache.models.map((m: { repo: string }) => m.repo)).not.toContain("acme/cached-model");
+      expect(gone.local.models).toEqual([]);
       await page.context().close();
       expect(errors).toEqual([]);
     } finally {
@@ -696,8 +728,18 @@ describe.skipIf(missing !== null)("studio web UI: recipes, usage, models, logs, 
     const theme = () => page.evaluate<string | undefined>("document.documentElement.dataset.theme");
     const radios = page.getByRole("group", { name: "Colours" });
     expect(await radios.getByLabel("follow the system").isChecked()).toBe(true);
+    const toggle = page.locator("button.theme-toggle");
+    expect(await toggle.getAttribute("aria-label")).toBe("Switch to dark theme");
     await radios.getByLabel("dark").check();
     expect(await theme()).toBe("dark");
+    // the header's toggle agrees at once (one store), and its first press switches back to light
+    await expect.poll(() => toggle.getAttribute("aria-label")).toBe("Switch to light theme");
+    await toggle.click();
+    expect(await theme()).toBe("light");
+    await expect.poll(() => radios.getByLabel("light", { exact: true }).isChecked()).toBe(true);
+    expect(await toggle.getAttribute("aria-label")).toBe("Switch to dark theme");
+    await radios.getByLabel("dark").check();
+    await expect.poll(() => toggle.getAttribute("aria-label")).toBe("Switch to light theme");
     await page.reload();
     await page.getByRole("heading", { level: 1, name: "Settings" }).waitFor();
     expect(await theme()).toBe("dark");

@@ -13,6 +13,7 @@ export type StudioEventType =
   | "launch"
   | "log"
   | "download"
+  | "model"
   | "benchmark"
   | "chat"
   | "gateway";

@@ -1,7 +1,13 @@
-/** Dark / light: the system's preference until the user picks one (kept in localStorage). */
-import { useCallback, useEffect, useState } from "react";
+/**
+ * Dark / light: the system's preference until the user picks one (kept in localStorage). One store for
+ * the whole page: the header's toggle and the Settings page read and change the same preference, so
+ * they always agree (and another tab's choice arrives through the `storage` event).
+ */
+import { useCallback, useEffect, useSyncExternalStore } from "react";
 
 export type Theme = "light" | "dark";
+/** What the user picked: a theme, or "system" (follow prefers-color-scheme). */
+export type ThemePreference = Theme | "system";
 const STORAGE = "servepilot.theme";
 
 function stored(): Theme | null {
@@ -17,34 +23,69 @@ function systemTheme(): Theme {
   return window.matchMedia?.("(prefers-color-scheme: dark)").matches ? "dark" : "light";
 }
 
+let preference: ThemePreference = typeof window === "undefined" ? "system" : (stored() ?? "system");
+const listeners = new Set<() => void>();
+
+function notify(): void {
+  for (const listener of listeners) listener();
+}
+
+let watching = false;
+function subscribe(listener: () => void): () => void {
+  if (!watching && typeof window !== "undefined") {
+    watching = true;
+    window.matchMedia?.("(prefers-color-scheme: dark)").addEventListener("change", notify);
+    window.addEventListener("storage", (event) => {
+      if (event.key !== STORAGE && event.key !== null) return;
+      preference = stored() ?? "system";
+      notify();
+    });
+  }
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+  };
+}
+
+const getPreference = () => preference;
+
+/** The theme a preference shows now. */
+export function resolveTheme(choice: ThemePreference): Theme {
+  return choice === "system" ? systemTheme() : choice;
+}
+
+/** Picks the theme (or back to the system's), keeps it, applies it and tells every user of the store. */
+export function setThemePreference(next: ThemePreference): void {
+  try {
+    if (next === "system") localStorage.removeItem(STORAGE);
+    else localStorage.setItem(STORAGE, next);
+  } catch {
+    // storage disabled: the choice lasts for this page
+  }
+  preference = next;
+  document.documentElement.dataset.theme = resolveTheme(next);
+  notify();
+}
+
 /** Before the first render: the stored choice, so that the page does not flash the other theme. */
 export function applyStoredTheme(): void {
   const theme = stored();
   if (theme) document.documentElement.dataset.theme = theme;
 }
 
+/** The user's pick ("system" until one is made) and the setter (Settings). */
+export function useThemePreference(): [ThemePreference, (next: ThemePreference) => void] {
+  return [useSyncExternalStore(subscribe, getPreference), setThemePreference];
+}
+
+/** The theme shown now and a toggle to the other one (the header). */
 export function useTheme(): [Theme, () => void] {
-  const [chosen, setChosen] = useState<Theme | null>(stored);
-  const [system, setSystem] = useState<Theme>(systemTheme);
-  useEffect(() => {
-    const query = window.matchMedia?.("(prefers-color-scheme: dark)");
-    if (!query) return;
-    const update = () => setSystem(query.matches ? "dark" : "light");
-    query.addEventListener("change", update);
-    return () => query.removeEventListener("change", update);
-  }, []);
-  const theme = chosen ?? system;
+  const choice = useSyncExternalStore(subscribe, getPreference);
+  const system = useSyncExternalStore(subscribe, systemTheme);
+  const theme = choice === "system" ? system : choice;
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
-  const toggle = useCallback(() => {
-    const next: Theme = theme === "dark" ? "light" : "dark";
-    try {
-      localStorage.setItem(STORAGE, next);
-    } catch {
-      // storage disabled: the choice lasts for this page
-    }
-    setChosen(next);
-  }, [theme]);
+  const toggle = useCallback(() => setThemePreference(theme === "dark" ? "light" : "dark"), [theme]);
   return [theme, toggle];
 }

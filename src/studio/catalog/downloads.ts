@@ -196,6 +196,14 @@ export class DownloadJobs {
     };
   }
 
+  /** The queued or running job of a repo (any revision), if one: its files must not be deleted under it. */
+  activeFor(repo: string): DownloadJob | null {
+    for (const live of this.active.values()) {
+      if (live.job.repo.toLowerCase() === repo.toLowerCase()) return { ...live.job };
+    }
+    return null;
+  }
+
   /** Cancels everything at shutdown (the database is closed next). */
   async stopAll(): Promise<void> {
     const all = [...this.active.values()];

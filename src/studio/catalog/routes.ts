@@ -5,6 +5,7 @@ import { zipSync } from "fflate";
 import { z } from "zod";
 import type { StudioApp, StudioContext } from "../context.js";
 import { invalidFields } from "../recipes/field-errors.js";
+import { deleteCachedModel, deleteLocalModel } from "./delete-models.js";
 import type { DownloadJobs } from "./downloads.js";
 import { cachedModels, checkLocalDirs, localModelDirs } from "./local-models.js";
 import {
@@ -47,6 +48,32 @@ const LocalQuery = z.object({
     .max(8192)
     .optional()
     .describe("comma-separated absolute directories to look for models in (default: <dataDir>/models)"),
+});
+
+/** A cache repo id as the listing gives it: `org/name` (or a bare `name`), never `..` or a path. */
+const CACHED_REPO = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
+const DeleteCachedQuery = z.object({
+  repo: z
+    .string()
+    .max(200)
+    .regex(CACHED_REPO, "a cached repo id as GET /api/models/local lists it, such as Qwen/Qwen3-0.6B")
+    .refine((repo) => !repo.includes(".."), "a repo id, without '..'")
+    .describe("the repo id (hfCache.models[].repo in GET /api/models/local)"),
+});
+const DeleteLocalQuery = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[^/\\\0]+$/, "a directory name as GET /api/models/local lists it, without '/' or '\\'")
+    .refine((name) => !name.startsWith("."), "a directory name not starting with '.'")
+    .describe("the directory's name (local.models[].name in GET /api/models/local) under <dataDir>/models"),
+});
+const DeletedModelSchema = z.object({
+  kind: z.enum(["hf-cache", "local"]),
+  id: z.string().describe("the repo id (hf-cache) or the directory name (local)"),
+  path: z.string().describe("the folder that was removed"),
+  freedBytes: z.number().int().describe("bytes of the regular files removed"),
 });
 
 const DOWNLOAD_REPO = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
@@ -159,6 +186,36 @@ export function registerCatalogRoutes(app: StudioApp, ctx: StudioContext, downlo
         local: { dirs, models: local },
       };
     },
+  );
+
+  app.delete(
+    "/api/models/local/hf-cache",
+    {
+      schema: {
+        summary:
+          "Delete a cached repo (its whole models--org--name folder) from the Hugging Face cache the listing scans.",
+        description:
+          "409 CONFLICT when an active instance serves it or a download writes it; 404 when the cache has no such repo.",
+        querystring: DeleteCachedQuery,
+        response: { 200: DeletedModelSchema },
+      },
+    },
+    async (request) => deleteCachedModel(ctx, downloads, request.query.repo),
+  );
+
+  app.delete(
+    "/api/models/local/dirs",
+    {
+      schema: {
+        summary:
+          "Delete a model directory directly under <dataDir>/models (as GET /api/models/local lists it).",
+        description:
+          "409 CONFLICT when an active instance serves it; 404 when there is no model directory of that name.",
+        querystring: DeleteLocalQuery,
+        response: { 200: DeletedModelSchema },
+      },
+    },
+    async (request) => deleteLocalModel(ctx, request.query.name),
   );
 
   app.post(

@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   "launch",
   "log",
   "download",
+  "model",
   "benchmark",
   "chat",
   "gateway",

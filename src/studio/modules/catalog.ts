@@ -2,7 +2,10 @@
  * The studio's catalog side: recipes (stored, built-in and file), the planner (plan, fit, generate,
  * inspect, catalogs), models on disk and download jobs. Everything calls the runtime the CLI uses.
  */
+import { join } from "node:path";
+import { removeLeftovers } from "../catalog/delete-models.js";
 import { DownloadJobs } from "../catalog/downloads.js";
+import { hfCacheDir } from "../catalog/local-models.js";
 import { registerCatalogRoutes } from "../catalog/routes.js";
 import type { StudioContext, StudioModule } from "../context.js";
 import { registerRecipeRoutes } from "../recipes/routes.js";
@@ -29,6 +32,11 @@ export const catalogModule: StudioModule = {
   },
   async start(ctx) {
     await jobsOf(ctx).recover();
+    // deletions a crash interrupted leave hidden folders: finish them
+    for (const dir of [await hfCacheDir(ctx).catch(() => null), join(ctx.dataDir, "models")]) {
+      if (dir)
+        await removeLeftovers(dir).catch((error) => ctx.log.warn({ err: error, dir }, "cleanup failed"));
+    }
   },
   async stop(ctx) {
     await jobsOf(ctx).stopAll();

@@ -125,10 +125,14 @@ export const systemModule: StudioModule = {
       { schema: { summary: "The studio's settings (the API key itself is never shown)." } },
       async () => {
         const o = ctx.options;
+        // the port it listens on: with --port 0 the system picks one, known only once listening
+        const address = app.server.address();
+        const port = typeof address === "object" && address !== null ? address.port : o.port;
         return {
           dataDir: o.dataDir,
           host: o.host,
-          port: o.port,
+          port,
+          configuredPort: o.port,
           apiKeyRequired: o.apiKey !== null,
           allowCustomCommands: o.allowCustomCommands,
           corsOrigins: o.corsOrigins,
@@ -152,7 +156,7 @@ export const systemModule: StudioModule = {
       "/api/events",
       {
         schema: {
-          summary: "Server-sent events: status, instance, gpu, metrics, launch, log, download.",
+          summary: `Server-sent events: ${EVENT_TYPES.join(", ")}.`,
           description:
             "Send Last-Event-ID (header, or the lastEventId query) to replay what was missed. A `resync` event says the gap was too large: refetch /api/status.",
           querystring: EventsQuery,

@@ -109,6 +109,11 @@ export default function Models() {
     void loadDownloads();
   }, [loadModels, loadDownloads]);
 
+  // a model deleted (here, in another tab, or over the API): rescan
+  useEvents(["model"], () => {
+    void loadModels();
+  });
+
   useEvents(["download"], (event) => {
     const job = event.data as Download;
     if (!job?.id) return;
@@ -152,6 +157,40 @@ export default function Models() {
       setError(caught);
     }
   };
+
+  /** Deletes a model on disk; the row and the disk usage go at once, a rescan confirms. */
+  const remove = async (kind: "hf-cache" | "local", key: string) => {
+    setError(null);
+    try {
+      const query =
+        kind === "hf-cache" ? `repo=${encodeURIComponent(key)}` : `name=${encodeURIComponent(key)}`;
+      await api(`/api/models/local/${kind === "hf-cache" ? "hf-cache" : "dirs"}?${query}`, {
+        method: "DELETE",
+      });
+      setModels(
+        (old) =>
+          old && {
+            hfCache: {
+              ...old.hfCache,
+              models:
+                kind === "hf-cache" ? old.hfCache.models.filter((m) => m.repo !== key) : old.hfCache.models,
+            },
+            local: {
+              ...old.local,
+              models: kind === "local" ? old.local.models.filter((m) => m.name !== key) : old.local.models,
+            },
+          },
+      );
+      await loadModels();
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+
+  // the API deletes only model directories directly under the studio's models directory (the default)
+  const defaultDir = models?.local.dirs.length === 1 ? models.local.dirs[0] : undefined;
+  const deletable = (model: LocalModel) =>
+    defaultDir !== undefined && model.path === `${defaultDir.replace(/\/$/, "")}/${model.name}`;
 
   const needle = filter.trim().toLowerCase();
   const cached = (models?.hfCache.models ?? []).filter(
@@ -264,6 +303,9 @@ export default function Models() {
                   <th scope="col">Revisions</th>
                   <th scope="col">Contents</th>
                   <th scope="col">Modified</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -290,6 +332,14 @@ export default function Models() {
                       {model.ggufFiles.length > 0 && ` ${model.ggufFiles.length} GGUF`}
                     </td>
                     <td data-label="Modified">{formatDate(model.lastModified)}</td>
+                    <td data-label="Actions" className="model-actions">
+                      <ConfirmButton
+                        label={`Delete ${model.repo}`}
+                        question={`Delete ${model.repo} (${formatBytes(model.sizeBytes)}) from the cache?`}
+                        confirmLabel="Delete from disk"
+                        onConfirm={() => remove("hf-cache", model.repo)}
+                      />
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -314,11 +364,14 @@ export default function Models() {
                     Size
                   </th>
                   <th scope="col">Path</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
                 {local.map((model) => (
-                  <tr key={model.path}>
+                  <tr key={model.path} data-model={model.name}>
                     <td data-label="Name">{model.name}</td>
                     <td data-label="Format">{model.format}</td>
                     <td data-label="Size" className="num">
@@ -326,6 +379,16 @@ export default function Models() {
                     </td>
                     <td data-label="Path" className="wrap">
                       <code>{model.path}</code>
+                    </td>
+                    <td data-label="Actions" className="model-actions">
+                      {deletable(model) && (
+                        <ConfirmButton
+                          label={`Delete ${model.name}`}
+                          question={`Delete ${model.name} (${formatBytes(model.sizeBytes)}) from disk?`}
+                          confirmLabel="Delete from disk"
+                          onConfirm={() => remove("local", model.name)}
+                        />
+                      )}
                     </td>
                   </tr>
                 ))}
@@ -335,8 +398,8 @@ export default function Models() {
         )}
       </div>
       <p className="muted">
-        Deleting a model from disk is not offered: the studio's API has no route for it (use{" "}
-        <code>servepilot cache</code> on the host).
+        Delete removes the model's folder from disk (a cached repo: all its revisions). A model that a running
+        instance serves cannot be deleted: stop the instance first.
       </p>
     </section>
   );

@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { api, getApiKey, setApiKey } from "../api";
 import { ErrorBox } from "../components/ErrorBox";
 import { useEvents } from "../events";
+import { useThemePreference } from "../theme";
 import { McpServers } from "./settings/McpServers";
 import "./Settings.css";
 
@@ -12,6 +13,7 @@ const LABELS: Record<string, string> = {
   dataDir: "Data directory",
   host: "Host",
   port: "Port",
+  configuredPort: "Configured port",
   apiKeyRequired: "API key required",
   allowCustomCommands: "Custom commands allowed",
   corsOrigins: "CORS origins",
@@ -74,39 +76,8 @@ function EventStreamStatus() {
 }
 
 function ThemeChoice() {
-  // the stored choice, else "system" (nothing stored: the page follows prefers-color-scheme)
-  const current = () => {
-    try {
-      const stored = localStorage.getItem("servepilot.theme");
-      return stored === "light" || stored === "dark" ? stored : "system";
-    } catch {
-      return document.documentElement.dataset.theme ?? "light";
-    }
-  };
-  const [theme, setTheme] = useState<string>(current);
-  // the header's toggle changes the theme too: follow it
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `current` reads storage, not state
-  useEffect(() => {
-    const observer = new MutationObserver(() => setTheme(current()));
-    observer.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
-    return () => observer.disconnect();
-  }, []);
-  const choose = (next: "light" | "dark" | "system") => {
-    try {
-      if (next === "system") localStorage.removeItem("servepilot.theme");
-      else localStorage.setItem("servepilot.theme", next);
-    } catch {
-      // storage disabled
-    }
-    const applied =
-      next === "system"
-        ? window.matchMedia?.("(prefers-color-scheme: dark)").matches
-          ? "dark"
-          : "light"
-        : next;
-    document.documentElement.dataset.theme = applied;
-    setTheme(next === "system" ? "system" : applied);
-  };
+  // one store with the header's toggle (web/src/theme.ts): a change on either side shows on both
+  const [theme, choose] = useThemePreference();
   return (
     <section className="card" aria-labelledby="theme-title">
       <h2 id="theme-title">Theme</h2>
