@@ -2,11 +2,20 @@
  * One chat (`/chat/:id`): model picker, messages, the streamed turn, composer, stop, regenerate, fork,
  * export and token counts.
  */
-import { type FormEvent, type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
+import {
+  type ClipboardEvent,
+  type FormEvent,
+  type KeyboardEvent,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
 import { useLocation } from "wouter";
 import { api, apiFetch, errorText } from "../../api";
 import { ErrorBox } from "../../components/ErrorBox";
 import { useEvents } from "../../events";
+import { ACCEPTED_TYPES, type Attachment, AttachmentList, MAX_IMAGES, toAttachments } from "./Images";
 import { Markdown } from "./Markdown";
 import { MessageView, Reasoning } from "./Message";
 import { type ChatStreamEvent, type CompleteRequest, streamComplete } from "./stream";
@@ -140,6 +149,9 @@ export function Conversation({ id, onListChanged }: { id: string; onListChanged:
   const [status, setStatus] = useState("");
   const [warnings, setWarnings] = useState<string[]>([]);
   const [draft, setDraft] = useState("");
+  const [attachments, setAttachments] = useState<Attachment[]>([]);
+  const [refused, setRefused] = useState<string[]>([]);
+  const fileInput = useRef<HTMLInputElement | null>(null);
   const [temperature, setTemperature] = useState("");
   const [maxTokens, setMaxTokens] = useState("");
   const controller = useRef<AbortController | null>(null);
@@ -312,7 +324,27 @@ export function Conversation({ id, onListChanged }: { id: string; onListChanged:
     }
   };
 
-  const run = async (body: CompleteRequest, pendingUser: string | null) => {
+  const attach = async (files: File[]) => {
+    if (files.length === 0) return;
+    const { added, refused: notAdded } = await toAttachments(files, attachments.length);
+    setRefused(notAdded);
+    if (added.length > 0) setAttachments((current) => [...current, ...added]);
+  };
+  const removeAttachment = (key: string) => {
+    setAttachments((current) => {
+      const gone = current.find((a) => a.key === key);
+      if (gone) URL.revokeObjectURL(gone.previewUrl);
+      return current.filter((a) => a.key !== key);
+    });
+  };
+  const onPaste = (event: ClipboardEvent<HTMLTextAreaElement>) => {
+    const files = [...event.clipboardData.files].filter((f) => f.type.startsWith("image/"));
+    if (files.length === 0) return;
+    event.preventDefault();
+    void attach(files);
+  };
+
+  const run = async (body: CompleteRequest, pendingUser: string | null, sent: Attachment[] = []) => {
     const abort = new AbortController();
     controller.current = abort;
     setError(null);
@@ -347,6 +379,8 @@ export function Conversation({ id, onListChanged }: { id: string; onListChanged:
         setError(e);
         setStatus("Failed");
         if (pendingUser !== null) setDraft((current) => (current === "" ? pendingUser : current));
+        // the images come back to the composer too, unless new ones were attached meanwhile
+        if (sent.length > 0) setAttachments((current) => (current.length === 0 ? sent : current));
       }
     } finally {
       controller.current = null;
@@ -367,7 +401,11 @@ export function Conversation({ id, onListChanged }: { id: string; onListChanged:
       return;
     }
     setDraft("");
-    void run({ content }, content);
+    const sent = attachments;
+    setAttachments([]);
+    setRefused([]);
+    const images = sent.map((a) => ({ mediaType: a.mediaType, data: a.data }));
+    void run({ content, ...(images.length > 0 ? { images } : {}) }, content, sent);
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -555,8 +593,17 @@ export function Conversation({ id, onListChanged }: { id: string; onListChanged:
           placeholder="Message (Enter sends, Shift+Enter for a new line)"
           onChange={(event) => setDraft(event.target.value)}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           aria-describedby="chat-status"
         />
+        <AttachmentList attachments={attachments} onRemove={removeAttachment} />
+        {refused.length > 0 && (
+          <ul className="error-text attachments-refused" aria-live="polite">
+            {refused.map((r) => (
+              <li key={r}>{r}</li>
+            ))}
+          </ul>
+        )}
         <div className="composer-bar">
           <details className="composer-options">
             <summary>Options</summary>
@@ -590,6 +637,28 @@ export function Conversation({ id, onListChanged }: { id: string; onListChanged:
             {status}
           </span>
           <div className="composer-actions">
+            <input
+              ref={fileInput}
+              id="chat-images"
+              type="file"
+              accept={ACCEPTED_TYPES.join(",")}
+              multiple
+              className="visually-hidden"
+              tabIndex={-1}
+              aria-label="Image files"
+              onChange={(event) => {
+                void attach([...(event.target.files ?? [])]);
+                event.target.value = "";
+              }}
+            />
+            <button
+              type="button"
+              onClick={() => fileInput.current?.click()}
+              disabled={streaming || attachments.length >= MAX_IMAGES}
+              title="For vision-language models: PNG, JPEG, WebP or GIF, up to 4 images of 5 MiB (or paste one)"
+            >
+              Attach images
+            </button>
             <button type="button" onClick={regenerate} disabled={streaming || !lastUser}>
               Regenerate
             </button>

@@ -1,4 +1,6 @@
 /** One message of the list: markdown body, collapsible reasoning, tool-call cards, tokens, fork. */
+
+import { MessageImages } from "./Images";
 import { Markdown } from "./Markdown";
 import type { ChatMessage, LiveToolCall, Tokens, ToolCall } from "./types";
 
@@ -131,7 +133,10 @@ export function MessageView({
       </div>
       {message.reasoningContent && <Reasoning text={message.reasoningContent} open={false} />}
       {message.role === "user" || message.role === "system" ? (
-        <div className="plain-text">{message.content}</div>
+        <>
+          <div className="plain-text">{message.content}</div>
+          <MessageImages sessionId={message.sessionId} images={message.images} />
+        </>
       ) : message.role === "tool" ? (
         <pre className="tool-args">{message.content}</pre>
       ) : (

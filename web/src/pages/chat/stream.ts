@@ -7,6 +7,7 @@ import { apiFetch } from "../../api";
 export interface CompleteRequest {
   model?: string;
   content?: string;
+  images?: Array<{ mediaType: string; data: string }>;
   temperature?: number;
   maxTokens?: number;
 }

@@ -6,6 +6,13 @@ export interface ToolCall {
   function: { name: string; arguments: string };
 }
 
+/** An image attached to a user message (its bytes: GET /api/chats/:id/images/:imageId). */
+export interface ChatImage {
+  id: string;
+  mediaType: string;
+  bytes: number;
+}
+
 export interface ChatMessage {
   id: string;
   sessionId: string;
@@ -16,6 +23,7 @@ export interface ChatMessage {
   toolCalls: ToolCall[] | null;
   toolCallId: string | null;
   requestId: string | null;
+  images?: ChatImage[];
   createdAt: string;
 }
 
