@@ -205,10 +205,12 @@ describe.skipIf(missing !== null)("studio web UI: the end-to-end flow", () => {
     expect(stored.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
     const final = stored.messages[1]?.content ?? "";
     expect(final.length).toBeGreaterThan(0);
-    // the answer grew on the page while it streamed, up to the stored answer
+    // the answer showed on the page while it streamed, never shrinking, up to the stored answer (how many
+    // renders it took depends on how fast the tiny model writes against the browser's frames: with a
+    // loaded CPU it can come in one; test/web/chat.test.ts stops a paced stream midway)
     const stream = await page.evaluate<StreamSamples>("window.__stream");
     expect(stream.busy).toBe(true);
-    expect(stream.chars.length).toBeGreaterThan(1);
+    expect(stream.chars.length).toBeGreaterThan(0);
     expect(stream.chars).toEqual([...stream.chars].sort((a, b) => a - b));
     expect(stream.chars.at(-1)).toBeLessThanOrEqual(final.length);
     // the session's tokens (the answer and the title asked of the model), as the studio recorded them
