@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect, useState } from "react";
 import { Link, Route, Switch, useLocation } from "wouter";
 import { onKeyRequired } from "./api";
 import { KeyPrompt } from "./components/KeyPrompt";
+import { PageBoundary } from "./components/PageBoundary";
 import { useTheme } from "./theme";
 
 const Dashboard = lazy(() => import("./pages/Dashboard"));
@@ -97,20 +98,23 @@ export function App() {
       </header>
       {keyReason !== null && <KeyPrompt reason={keyReason} onDone={() => setKeyReason(null)} />}
       <main id="main" tabIndex={-1} inert={keyReason !== null}>
-        <Suspense fallback={<p className="muted">Loading…</p>}>
-          <Switch>
-            <Route path="/" component={Dashboard} />
-            <Route path="/planner" component={Planner} />
-            {Object.entries(PAGES).map(([path, Page]) => (
-              <Route key={path} path={path} nest>
-                <Page />
+        {/* keyed by the page, so that going to another page clears a failure */}
+        <PageBoundary key={NAV.find((i) => i.path !== "/" && location.startsWith(i.path))?.path ?? "/"}>
+          <Suspense fallback={<p className="muted">Loading…</p>}>
+            <Switch>
+              <Route path="/" component={Dashboard} />
+              <Route path="/planner" component={Planner} />
+              {Object.entries(PAGES).map(([path, Page]) => (
+                <Route key={path} path={path} nest>
+                  <Page />
+                </Route>
+              ))}
+              <Route>
+                <Placeholder page="not-found" />
               </Route>
-            ))}
-            <Route>
-              <Placeholder page="not-found" />
-            </Route>
-          </Switch>
-        </Suspense>
+            </Switch>
+          </Suspense>
+        </PageBoundary>
       </main>
     </>
   );
