@@ -1,4 +1,7 @@
-/** `/`: instances, GPUs, live charts, launch progress and a quick-launch form. */
+/**
+ * `/`: instances (stop, restart, switch), plan vs actual memory, GPUs, live charts, launch progress and
+ * a quick-launch form.
+ */
 import { type FormEvent, type RefObject, useCallback, useEffect, useRef, useState } from "react";
 import type uPlot from "uplot";
 import { api, errorText } from "../api";
@@ -6,6 +9,10 @@ import { Chart, formatNumber } from "../components/Chart";
 import { ErrorBox } from "../components/ErrorBox";
 import { type StudioEvent, useEvents } from "../events";
 import type { EngineMetrics, Gpu, GpuSample, Instance, LaunchEvent, RecipeEntry } from "../types";
+import { outcomeText, useLaunchOutcome } from "./dashboard/launch-outcome";
+import { type PlannedInstance, PlanVsActual } from "./dashboard/PlanVsActual";
+import { type Switched, SwitchForm } from "./dashboard/SwitchForm";
+import "./dashboard/dashboard.css";
 
 const WINDOW_S = 300;
 const LOG_LINES = 12;
@@ -36,9 +43,37 @@ function failureText(failure: Instance["failure"]): string | null {
   return typeof failure === "string" ? failure : (failure.message ?? JSON.stringify(failure));
 }
 
-function Instances({ instances, onChange }: { instances: Instance[] | null; onChange: () => void }) {
+/** Whether a switch may stop it (the studio's `switch-away`: one that runs or starts). */
+function switchable(status: string): boolean {
+  return status === "ready" || status === "starting";
+}
+
+function Instances({
+  instances,
+  recipes,
+  onChange,
+}: {
+  instances: Instance[] | null;
+  recipes: RecipeEntry[];
+  onChange: () => void;
+}) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [switching, setSwitching] = useState<string | null>(null);
+  const [switched, setSwitched] = useState<Switched | null>(null);
+  const { outcome, watch, clear } = useLaunchOutcome();
+  const closeSwitch = () => {
+    const name = switching;
+    setSwitching(null);
+    if (name) document.getElementById(`switch-button-${name}`)?.focus();
+  };
+  const onSwitched = (result: Switched) => {
+    setSwitching(null);
+    setSwitched(result);
+    watch(result.name);
+    onChange();
+  };
+  const switchInstance = instances?.find((i) => i.name === switching) ?? null;
   const act = async (name: string, action: "stop" | "restart") => {
     setBusy(`${name}:${action}`);
     setError(null);
@@ -102,28 +137,77 @@ function Instances({ instances, onChange }: { instances: Instance[] | null; onCh
                       {live(instance.status) ? (instance.endpoint ?? "–") : "–"}
                     </td>
                     <td className="row-actions">
-                      <button
-                        type="button"
-                        onClick={() => act(instance.name, "stop")}
-                        disabled={busy !== null || instance.status === "stopped"}
-                        aria-label={`Stop ${instance.name}`}
-                      >
-                        Stop
-                      </button>
-                      <button
-                        type="button"
-                        onClick={() => act(instance.name, "restart")}
-                        disabled={busy !== null}
-                        aria-label={`Restart ${instance.name}`}
-                      >
-                        Restart
-                      </button>
+                      <div className="row-buttons">
+                        <button
+                          type="button"
+                          onClick={() => act(instance.name, "stop")}
+                          disabled={busy !== null || instance.status === "stopped"}
+                          aria-label={`Stop ${instance.name}`}
+                        >
+                          Stop
+                        </button>
+                        <button
+                          type="button"
+                          onClick={() => act(instance.name, "restart")}
+                          disabled={busy !== null}
+                          aria-label={`Restart ${instance.name}`}
+                        >
+                          Restart
+                        </button>
+                        <button
+                          type="button"
+                          id={`switch-button-${instance.name}`}
+                          onClick={() => {
+                            if (switching === instance.name) closeSwitch();
+                            else setSwitching(instance.name);
+                          }}
+                          disabled={
+                            busy !== null || (!switchable(instance.status) && switching !== instance.name)
+                          }
+                          aria-label={`Switch ${instance.name}`}
+                          aria-expanded={switching === instance.name}
+                          aria-controls={switching === instance.name ? "switch-form" : undefined}
+                        >
+                          Switch…
+                        </button>
+                      </div>
                     </td>
                   </tr>
                 );
               })}
             </tbody>
           </table>
+        </div>
+      )}
+      {switching && (
+        <SwitchForm
+          key={switching}
+          instance={switching}
+          currentModel={switchInstance?.model ?? "its model"}
+          recipes={recipes}
+          onSwitched={onSwitched}
+          onClose={closeSwitch}
+        />
+      )}
+      {switched && outcome && (
+        <div className="switch-status">
+          <p
+            role="status"
+            className={outcome.state === "failed" ? "error-text" : "ok-text"}
+            data-testid="switch-status"
+          >
+            Stopped {switched.stopped}. {outcomeText(outcome)}
+          </p>
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              setSwitched(null);
+              clear();
+            }}
+          >
+            Dismiss
+          </button>
         </div>
       )}
     </section>
@@ -318,25 +402,19 @@ function Launches({ launches, onDismiss }: { launches: LaunchState[]; onDismiss:
   );
 }
 
-function QuickLaunch({ onLaunched }: { onLaunched: () => void }) {
+function QuickLaunch({ recipes, onLaunched }: { recipes: RecipeEntry[]; onLaunched: () => void }) {
   const [model, setModel] = useState("");
   const [recipeId, setRecipeId] = useState("");
   const [engine, setEngine] = useState("");
   const [threads, setThreads] = useState("");
-  const [recipes, setRecipes] = useState<RecipeEntry[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState<string | null>(null);
-  useEffect(() => {
-    api<{ recipes: RecipeEntry[] }>("/api/recipes")
-      .then((body) => setRecipes(body.recipes))
-      .catch(() => setRecipes([]));
-  }, []);
+  const { outcome, watch, clear } = useLaunchOutcome();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
-    setDone(null);
+    clear();
     try {
       const body: Record<string, string | number> = {};
       if (model.trim()) body.model = model.trim();
@@ -346,7 +424,7 @@ function QuickLaunch({ onLaunched }: { onLaunched: () => void }) {
       if (engine === "embedded" && Number.isFinite(threadCount) && threadCount > 0)
         body.threads = threadCount;
       const launched = await api<{ name: string }>("/api/instances", { body });
-      setDone(`Launching ${launched.name}…`);
+      watch(launched.name);
       onLaunched();
     } catch (e) {
       setError(e);
@@ -425,9 +503,14 @@ function QuickLaunch({ onLaunched }: { onLaunched: () => void }) {
         </div>
       </form>
       <ErrorBox error={error} />
-      {done && (
-        <p role="status" className="ok-text">
-          {done}
+      {outcome && (
+        <p
+          role="status"
+          className={`quick-status ${outcome.state === "failed" ? "error-text" : "ok-text"}`}
+          data-testid="quick-launch-status"
+          data-state={outcome.state}
+        >
+          {outcomeText(outcome)}
         </p>
       )}
     </section>
@@ -435,7 +518,8 @@ function QuickLaunch({ onLaunched }: { onLaunched: () => void }) {
 }
 
 export default function Dashboard() {
-  const [instances, setInstances] = useState<Instance[] | null>(null);
+  const [instances, setInstances] = useState<PlannedInstance[] | null>(null);
+  const [recipes, setRecipes] = useState<RecipeEntry[]>([]);
   const [instancesError, setInstancesError] = useState<unknown>(null);
   const [gpuSample, setGpuSample] = useState<GpuSample | null>(null);
   const [gpuError, setGpuError] = useState<unknown>(null);
@@ -445,7 +529,7 @@ export default function Dashboard() {
   const reloadTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   const loadInstances = useCallback(() => {
-    api<{ instances: Instance[] }>("/api/instances")
+    api<{ instances: PlannedInstance[] }>("/api/instances")
       .then((body) => {
         setInstances(body.instances);
         setInstancesError(null);
@@ -460,6 +544,9 @@ export default function Dashboard() {
 
   useEffect(() => {
     loadInstances();
+    api<{ recipes: RecipeEntry[] }>("/api/recipes")
+      .then((body) => setRecipes(body.recipes))
+      .catch(() => setRecipes([]));
     api<GpuSample>("/api/gpus")
       .then((sample) => {
         latestGpu.current = sample;
@@ -538,7 +625,8 @@ export default function Dashboard() {
         </p>
       </div>
       <ErrorBox error={instancesError} />
-      <Instances instances={instances} onChange={loadInstances} />
+      <Instances instances={instances} recipes={recipes} onChange={loadInstances} />
+      <PlanVsActual instances={instances} />
       <Launches
         launches={[...launches.values()].sort((a, b) => b.updatedAt - a.updatedAt)}
         onDismiss={(name) =>
@@ -577,7 +665,7 @@ export default function Dashboard() {
         </div>
       </section>
       <Gpus sample={gpuSample} error={gpuError} />
-      <QuickLaunch onLaunched={loadInstances} />
+      <QuickLaunch recipes={recipes} onLaunched={loadInstances} />
     </div>
   );
 }
