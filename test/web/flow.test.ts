@@ -123,8 +123,11 @@ describe.skipIf(missing !== null)("studio web UI: the end-to-end flow", () => {
     await quick.getByLabel("CPU threads").fill("1");
     await quick.getByRole("button", { name: "Launch", exact: true }).click();
     const launching = quick.getByRole("status");
-    await expect.poll(() => launching.textContent(), { timeout: 20_000 }).toMatch(/^Launching \S+…$/);
-    const name = /^Launching (\S+)…$/.exec((await launching.textContent()) ?? "")?.[1] as string;
+    // "Launching X…", or already "X is ready." when the engine was quicker than this check
+    const said = /^(?:Launching (\S+)…|(\S+) is ready\.)$/;
+    await expect.poll(() => launching.textContent(), { timeout: 20_000 }).toMatch(said);
+    const match = said.exec((await launching.textContent()) ?? "");
+    const name = (match?.[1] ?? match?.[2]) as string;
     const launched = (await s.api(`/api/instances/${encodeURIComponent(name)}`)).body;
     expect(launched).toMatchObject({ engine: "embedded", model: gguf });
 

@@ -104,7 +104,7 @@ describe.skipIf(missing !== null)("studio web UI", () => {
     expect(overflow).toBeLessThanOrEqual(375);
     await mobile.getByRole("button", { name: "Menu" }).click();
     await mobile.getByRole("link", { name: "Planner" }).waitFor();
-    await shot(mobile, "dashboard-375px");
+    await shot(mobile, "dashboard-gpus-375px");
     await mobile.context().close();
 
     await page.getByRole("button", { name: `Restart ${name}` }).click();

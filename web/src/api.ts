@@ -5,13 +5,28 @@
 
 const KEY_STORAGE = "servepilot.apiKey";
 
-/** The error document every /api route answers with: {error: {code, message, hint?}}. */
+/** One field the API refused: an entry of a 400's `details.fields`. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** Strips the `body.` / `querystring.` / `params.` prefix the server puts on validation paths. */
+export function fieldName(path: string): string {
+  return path.replace(/^(body|querystring|params)\./, "");
+}
+
+/**
+ * The error document every /api route answers with: {error: {code, message, hint?, details?}}; a
+ * validation error's `details.fields` come as `fields`, so that forms put each message by its field.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly hint: string | null = null,
+    readonly fields: FieldError[] = [],
   ) {
     super(message);
     this.name = "ApiError";
@@ -74,13 +89,22 @@ export function provideKey(key: string): void {
 async function errorOf(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => "");
   try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string; hint?: string } };
+    const body = JSON.parse(text) as {
+      error?: { code?: string; message?: string; hint?: string; details?: { fields?: unknown } };
+    };
     if (body.error?.message) {
+      const fields = Array.isArray(body.error.details?.fields)
+        ? (body.error.details.fields as Array<{ field?: unknown; message?: unknown }>).map((f) => ({
+            field: fieldName(String(f.field ?? "")),
+            message: String(f.message ?? ""),
+          }))
+        : [];
       return new ApiError(
         response.status,
         body.error.code ?? "ERROR",
         body.error.message,
         body.error.hint ?? null,
+        fields,
       );
     }
   } catch {

@@ -4,7 +4,7 @@ import { Link } from "wouter";
 import { api } from "../api";
 import { ErrorBox } from "../components/ErrorBox";
 import { type RecipeDoc, RecipeForm } from "./recipes/RecipeForm";
-import { apiWithFields, ConfirmButton, downloadFrom, FieldsError } from "./recipes/ui";
+import { ConfirmButton, downloadFrom, FieldsError } from "./recipes/ui";
 import "./Recipes.css";
 
 interface RecipeRow {
@@ -90,10 +90,9 @@ export default function Recipes() {
       const text = await file.text();
       const format = /\.json$/i.test(file.name) ? "json" : "yaml";
       // a refusal names the entries (entries.N.id …): FieldsError carries them to the list below
-      const result = await apiWithFields<{ imported?: unknown[]; count?: number } | null>(
+      const result = await api<{ imported?: unknown[]; count?: number } | null>(
         `/api/recipes/import?format=${format}&replace=${importReplace}`,
-        "POST",
-        text,
+        { method: "POST", body: text },
       );
       const count = result?.count ?? (Array.isArray(result?.imported) ? result.imported.length : undefined);
       setNotice({ text: `Imported ${count ?? "the"} recipe${count === 1 ? "" : "s"} from ${file.name}.` });

@@ -4,9 +4,9 @@
  * as one operation. Field errors of a 400 are shown beside their fields, the rest in the error box.
  */
 import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { ApiError, api, type FieldError } from "../../api";
 import { ErrorBox } from "../../components/ErrorBox";
 import type { RecipeEntry } from "../../types";
-import { type FieldError, FieldsError, postWithFields } from "./launch-outcome";
 
 export interface Switched {
   name: string;
@@ -56,7 +56,7 @@ export function SwitchForm({
     target?.focus();
   }, [error]);
 
-  const fields: FieldError[] = error instanceof FieldsError ? error.fields : [];
+  const fields: FieldError[] = error instanceof ApiError ? error.fields : [];
   const messageOf = (input: "model" | "recipeId" | "name") =>
     fields
       .filter((f) => inputOf(f.field) === input)
@@ -73,9 +73,8 @@ export function SwitchForm({
       if (model.trim()) launch.model = model.trim();
       if (recipeId) launch.recipeId = recipeId;
       if (name.trim()) launch.name = name.trim();
-      const started = await postWithFields<{ name: string; stopped: string }>("/api/instances/switch", {
-        stop: instance,
-        launch,
+      const started = await api<{ name: string; stopped: string }>("/api/instances/switch", {
+        body: { stop: instance, launch },
       });
       onSwitched({ name: started.name, stopped: started.stopped ?? instance });
     } catch (e) {

@@ -3,7 +3,7 @@
  * keeps the API's per-field validation messages (`details.fields`), for the dashboard's forms.
  */
 import { useCallback, useState } from "react";
-import { ApiError, api, authHeaders, requireKey } from "../../api";
+import { api } from "../../api";
 import { type StudioEvent, useEvents } from "../../events";
 
 export type OutcomeState = "launching" | "ready" | "failed" | "stopped";
@@ -63,62 +63,6 @@ export function useLaunchOutcome() {
 }
 
 /** One field the API refused, its path without the `body.` prefix (`launch.model`). */
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
-/** An ApiError that also carries the per-field messages of a validation error (400). */
-export class FieldsError extends ApiError {
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    hint: string | null,
-    readonly fields: FieldError[],
-  ) {
-    super(status, code, message, hint);
-  }
-}
-
-/** POSTs JSON like api(), but a refusal throws FieldsError with `details.fields`. */
-export async function postWithFields<T>(path: string, body: unknown): Promise<T> {
-  for (;;) {
-    const response = await fetch(path, {
-      method: "POST",
-      headers: { accept: "application/json", "content-type": "application/json", ...authHeaders() },
-      body: JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (response.status === 401) {
-      await requireKey("this action needs the API key");
-      continue;
-    }
-    // biome-ignore lint/suspicious/noExplicitAny: the answer is checked field by field below
-    let parsed: any = null;
-    try {
-      parsed = text === "" ? null : JSON.parse(text);
-    } catch {
-      parsed = null;
-    }
-    if (response.ok) return parsed as T;
-    const error = parsed?.error;
-    const fields: FieldError[] = Array.isArray(error?.details?.fields)
-      ? error.details.fields.map((f: { field?: unknown; message?: unknown }) => ({
-          field: String(f.field ?? "").replace(/^(body|querystring|params)\.?/, ""),
-          message: String(f.message ?? ""),
-        }))
-      : [];
-    throw new FieldsError(
-      response.status,
-      error?.code ?? "HTTP_ERROR",
-      error?.message ?? `${response.status} ${response.statusText}`.trim(),
-      error?.hint ?? null,
-      fields,
-    );
-  }
-}
-
 /** "qwen3-8b is ready." and the like, for a role=status line. */
 export function outcomeText(outcome: LaunchOutcome, verb = "Launching"): string {
   switch (outcome.state) {

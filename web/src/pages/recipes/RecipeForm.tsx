@@ -2,7 +2,7 @@
 import { type FormEvent, type ReactNode, useState } from "react";
 import { api } from "../../api";
 import { ErrorBox } from "../../components/ErrorBox";
-import { apiWithFields, type FieldError, FieldsError } from "./ui";
+import { type FieldError, FieldsError } from "./ui";
 
 export interface RecipeDoc {
   id: string;
@@ -215,8 +215,11 @@ export function RecipeForm({
     try {
       const doc = documentOf(draft, original);
       const saved = editing
-        ? await apiWithFields<{ id: string }>(`/api/recipes/${encodeURIComponent(original.id)}`, "PUT", doc)
-        : await apiWithFields<{ id: string }>("/api/recipes", "POST", doc);
+        ? await api<{ id: string }>(`/api/recipes/${encodeURIComponent(original.id)}`, {
+            method: "PUT",
+            body: doc,
+          })
+        : await api<{ id: string }>("/api/recipes", { body: doc });
       setErrors([]);
       onSaved(saved?.id ?? doc.id);
     } catch (caught) {

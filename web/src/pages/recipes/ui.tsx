@@ -1,72 +1,10 @@
 /** Small pieces the Recipes, Usage, Models, Logs and Settings pages share (kept out of the shell). */
 import { useEffect, useRef, useState } from "react";
-import { ApiError, apiFetch, authHeaders, requireKey } from "../../api";
+import { apiFetch } from "../../api";
 import "./ui.css";
 
-/** One field the API refused: `details.fields` of a 400, or `errors` of POST /api/recipes/validate. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
-/** An ApiError that also carries the per-field messages of a validation error. */
-export class FieldsError extends ApiError {
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    hint: string | null,
-    readonly fields: FieldError[],
-  ) {
-    super(status, code, message, hint);
-  }
-}
-
-/** Strips the `body.` / `querystring.` prefix the server puts on validation paths. */
-export function fieldName(path: string): string {
-  return path.replace(/^(body|querystring|params)\./, "");
-}
-
-/**
- * Like api(), but a refused request throws FieldsError with `details.fields` (api() keeps only the
- * code, message and hint), so that forms can put each message beside its field.
- */
-export async function apiWithFields<T>(path: string, method: string, body: unknown): Promise<T> {
-  for (;;) {
-    const response = await fetch(path, {
-      method,
-      headers: { accept: "application/json", "content-type": "application/json", ...authHeaders() },
-      body: JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (response.status === 401) {
-      await requireKey("this action needs the API key");
-      continue;
-    }
-    // biome-ignore lint/suspicious/noExplicitAny: the answer is checked field by field below
-    let parsed: any = null;
-    try {
-      parsed = text === "" ? null : JSON.parse(text);
-    } catch {
-      parsed = null;
-    }
-    if (response.ok) return parsed as T;
-    const error = parsed?.error;
-    const fields: FieldError[] = Array.isArray(error?.details?.fields)
-      ? error.details.fields.map((f: { field?: unknown; message?: unknown }) => ({
-          field: fieldName(String(f.field ?? "")),
-          message: String(f.message ?? ""),
-        }))
-      : [];
-    throw new FieldsError(
-      response.status,
-      error?.code ?? "HTTP_ERROR",
-      error?.message ?? `${response.status} ${response.statusText}`.trim(),
-      error?.hint ?? null,
-      fields,
-    );
-  }
-}
+/** Field errors ride on ApiError (api.ts); these names stay for the pages that use them. */
+export { ApiError as FieldsError, type FieldError, fieldName } from "../../api";
 
 /** Fetches a file from the API (with the key) and hands it to the browser as a download. */
 export async function downloadFrom(path: string, fallbackName: string): Promise<string> {

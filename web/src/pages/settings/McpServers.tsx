@@ -2,7 +2,7 @@
 import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
 import { api } from "../../api";
 import { ErrorBox } from "../../components/ErrorBox";
-import { apiWithFields, ConfirmButton, type FieldError, FieldsError, formatDate } from "../recipes/ui";
+import { ConfirmButton, type FieldError, FieldsError, formatDate } from "../recipes/ui";
 
 interface McpServer {
   id: string;
@@ -108,7 +108,7 @@ export function McpServers() {
     } else body.url = url.trim();
     if (timeoutMs.trim() !== "") body.timeoutMs = Number(timeoutMs);
     try {
-      await apiWithFields("/api/mcp/servers", "POST", body);
+      await api("/api/mcp/servers", { body });
       setName("");
       setCommand("");
       setUrl("");
