@@ -1,8 +1,12 @@
-/** `/planner`: model + GPUs + workload → plan verdict, memory per GPU, recommendations, artifacts. */
+/**
+ * `/planner`: model + GPUs + workload → plan verdict, memory per GPU, the context-vs-concurrency and
+ * throughput-vs-concurrency charts, recommendations, artifacts.
+ */
 import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { Link } from "wouter";
 import { api } from "../api";
 import { ErrorBox } from "../components/ErrorBox";
+import { PlanCharts, type PlanCurvePoint, type TradeoffPoint } from "./planner/PlanCharts";
 
 interface CatalogModel {
   id: string;
@@ -44,7 +48,14 @@ interface Plan {
   };
   memory: { perGpu: Record<string, number> };
   kvCache?: { tokens: number; maxConcurrency: number };
-  performance?: { ttftMs?: Range; tpotMs?: Range; outputTokensPerSecond?: Range } | null;
+  performance?: {
+    ttftMs?: Range;
+    tpotMs?: Range;
+    outputTokensPerSecond?: Range;
+    curve?: PlanCurvePoint[];
+    saturation?: { concurrency: number; reason: string };
+  } | null;
+  tradeoff?: TradeoffPoint[];
   recommendations: { setting: string; value: string | number | boolean; why: string }[];
   warnings: string[];
   notes: string[];
@@ -62,10 +73,12 @@ interface Form {
   gpu: string;
   gpus: string;
   engine: string;
+  engineVersion: string;
   maxModelLen: string;
   concurrency: string;
   promptTokens: string;
   genTokens: string;
+  batchingMode: string;
 }
 
 const INITIAL: Form = {
@@ -73,16 +86,20 @@ const INITIAL: Form = {
   gpu: "",
   gpus: "1",
   engine: "vllm",
+  engineVersion: "",
   maxModelLen: "",
   concurrency: "",
   promptTokens: "",
   genTokens: "",
+  batchingMode: "",
 };
 
 /** The request body shared by /api/plan, /api/generate and /api/recipes/from-plan. */
 function planBody(form: Form): Record<string, string | number> {
   const body: Record<string, string | number> = { model: form.model.trim(), engine: form.engine };
   if (form.gpu) body.gpu = form.gpu;
+  if (form.engineVersion.trim()) body.engineVersion = form.engineVersion.trim();
+  if (form.batchingMode) body.batchingMode = form.batchingMode;
   const numbers: (keyof Form)[] = ["gpus", "maxModelLen", "concurrency", "promptTokens", "genTokens"];
   for (const key of numbers) {
     const value = Number.parseInt(form[key], 10);
@@ -397,6 +414,22 @@ export default function Planner() {
             <option value="llamacpp">llama.cpp</option>
           </select>
         </div>
+        <div className="field">
+          <label htmlFor="pl-engine-version">Engine version</label>
+          <input
+            id="pl-engine-version"
+            value={form.engineVersion}
+            onChange={set("engineVersion")}
+            placeholder="newest known"
+            maxLength={40}
+            autoComplete="off"
+            spellCheck={false}
+            aria-describedby="pl-engine-version-hint"
+          />
+          <small id="pl-engine-version-hint" className="muted">
+            Optional: the release to model, e.g. 0.11.0 (vLLM) or b6981 (llama.cpp).
+          </small>
+        </div>
         <fieldset className="wide workload">
           <legend>Workload</legend>
           <div className="field">
@@ -442,6 +475,23 @@ export default function Planner() {
               value={form.genTokens}
               onChange={set("genTokens")}
             />
+          </div>
+          <div className="field">
+            <label htmlFor="pl-mode">Batching mode</label>
+            <select
+              id="pl-mode"
+              value={form.batchingMode}
+              onChange={set("batchingMode")}
+              aria-describedby="pl-mode-hint"
+            >
+              <option value="">Default (balanced)</option>
+              <option value="latency">Latency</option>
+              <option value="throughput">Throughput</option>
+              <option value="balanced">Balanced</option>
+            </select>
+            <small id="pl-mode-hint" className="muted">
+              Latency caps the batch at the concurrency; throughput lets the KV cache fill.
+            </small>
           </div>
         </fieldset>
         <div className="actions wide">
@@ -535,6 +585,15 @@ export default function Planner() {
               </p>
             )}
           </section>
+          <PlanCharts
+            tradeoff={plan.tradeoff ?? []}
+            curve={plan.performance?.curve ?? []}
+            saturation={plan.performance?.saturation ?? null}
+            plannedContext={plan.config.maxModelLen}
+            plannedConcurrency={plan.kvCache?.maxConcurrency ?? null}
+            fits={plan.fits}
+            requestedConcurrency={typeof planned?.concurrency === "number" ? planned.concurrency : 1}
+          />
           <section className="card" aria-labelledby="recs-title">
             <h2 id="recs-title">Recommendations</h2>
             {plan.recommendations.length === 0 && plan.warnings.length === 0 && plan.notes.length === 0 ? (
