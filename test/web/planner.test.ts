@@ -174,6 +174,16 @@ describe.skipIf(missing !== null)("studio web UI: planner charts", () => {
     await page.evaluate("window.scrollTo(0, 0)");
     await page.screenshot({ path: `${RESULTS}planner-charts.png`, fullPage: true });
 
+    // the charts follow the theme: toggling it redraws them in the other theme's colours
+    const pixels = () =>
+      curveChart
+        .locator("canvas")
+        .first()
+        .evaluate((c) => (c as unknown as { toDataURL(): string }).toDataURL());
+    const before = await pixels();
+    await page.getByRole("button", { name: /^Switch to (dark|light) theme$/ }).click();
+    await expect.poll(pixels).not.toBe(before);
+
     // throughput mode reaches the plan request, and the page shows what the API answers for it
     const recommendations = async () =>
       page

@@ -1,6 +1,7 @@
 /** A uPlot time-series chart that follows the container's width and the theme's colours. */
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
+import { useTheme } from "../theme";
 import "uplot/dist/uPlot.min.css";
 
 export interface SeriesSpec {
@@ -36,7 +37,8 @@ export function Chart({
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const seriesKey = series.map((s) => `${s.label}:${s.color}`).join("|");
-  const theme = typeof document === "undefined" ? "" : (document.documentElement.dataset.theme ?? "");
+  // the theme store (its effect sets data-theme before the chart below is built in the new colours)
+  const [theme] = useTheme();
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: rebuilt when the series or the theme change; data flows in below
   useEffect(() => {

@@ -6,6 +6,7 @@
  */
 import { type ReactNode, useEffect, useId, useRef } from "react";
 import uPlot from "uplot";
+import { useTheme } from "../theme";
 import "uplot/dist/uPlot.min.css";
 import { formatNumber } from "./Chart";
 
@@ -72,7 +73,8 @@ export function XYChart({
 }) {
   const captionId = useId();
   const box = useRef<HTMLDivElement>(null);
-  const theme = typeof document === "undefined" ? "" : (document.documentElement.dataset.theme ?? "");
+  // the theme store (its effect sets data-theme before the chart below is built in the new colours)
+  const [theme] = useTheme();
   const key = JSON.stringify([x.values, x.log2, series, markers, y.label, y2?.label, height]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: rebuilt when the data (key) or the theme change
