@@ -302,7 +302,24 @@ describe.skipIf(missing !== null)("studio web UI: recipes, usage, models, logs, 
     await expect.poll(() => row.count()).toBe(0);
     expect((await s.api(`/api/recipes/${id}-copy`)).status).toBe(404);
     await page.getByText(`${bySource("studio") + 1} stored`).waitFor();
+
+    // launch from the list: the Status column follows the instance to ready, then to not running
+    const mine = page.locator(`tr[data-recipe="${id}"]`);
+    const status = mine.getByTestId("recipe-status");
+    expect(await status.textContent()).toBe("not running");
+    await mine.getByRole("button", { name: `Launch ${id}` }).click();
+    const launching = page.getByRole("status").filter({ hasText: `Launching ${id} as ` });
+    await launching.waitFor();
+    const instance = / as (\S+)\. /.exec((await launching.textContent()) ?? "")?.[1] as string;
+    expect(instance).toBeTruthy();
+    await expect.poll(() => status.textContent(), { timeout: 30_000 }).toBe(`ready (${instance})`);
+    const launched = (await s.api(`/api/instances/${encodeURIComponent(instance)}`)).body;
+    expect(launched).toMatchObject({ recipeId: id, status: "ready" });
     await shot(page, "recipes");
+    expect((await s.api(`/api/instances/${encodeURIComponent(instance)}/stop`, { body: {} })).status).toBe(
+      200,
+    );
+    await expect.poll(() => status.textContent(), { timeout: 30_000 }).toBe("not running");
 
     const mobile = await newPage(375, 800);
     await mobile.page.goto(`${s.url}/recipes`);

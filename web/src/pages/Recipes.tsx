@@ -3,6 +3,8 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react"
 import { Link } from "wouter";
 import { api } from "../api";
 import { ErrorBox } from "../components/ErrorBox";
+import { useEvents } from "../events";
+import type { Instance } from "../types";
 import { type RecipeDoc, RecipeForm } from "./recipes/RecipeForm";
 import { ConfirmButton, downloadFrom, FieldsError } from "./recipes/ui";
 import "./Recipes.css";
@@ -17,6 +19,20 @@ interface RecipeRow {
 }
 
 const SOURCE_LABEL: Record<string, string> = { studio: "stored", file: "file", builtin: "built-in" };
+
+/** Instances that hold GPUs or are on their way, in the order a status cell names them. */
+const LIVE = ["ready", "starting", "stopping", "failed", "crashed"];
+
+/** What the instances launched from this recipe are doing: "ready (qwen3-8b)", or null when none live. */
+function recipeStatus(instances: Instance[], id: string): { text: string; status: string } | null {
+  const mine = instances
+    .filter((i) => i.recipeId === id && LIVE.includes(i.status))
+    .sort((a, b) => LIVE.indexOf(a.status) - LIVE.indexOf(b.status));
+  const first = mine[0];
+  if (!first) return null;
+  const more = mine.length > 1 ? ` +${mine.length - 1}` : "";
+  return { text: `${first.status} (${first.name}${more})`, status: first.status };
+}
 
 export default function Recipes() {
   const [rows, setRows] = useState<RecipeRow[] | null>(null);
@@ -33,6 +49,8 @@ export default function Recipes() {
   const sourceId = useId();
   const importId = useId();
 
+  const [instances, setInstances] = useState<Instance[]>([]);
+
   const load = useCallback(async () => {
     try {
       const result = await api<{ recipes: RecipeRow[] }>("/api/recipes");
@@ -41,9 +59,17 @@ export default function Recipes() {
       setError(caught);
     }
   }, []);
+  const loadInstances = useCallback(() => {
+    api<{ instances: Instance[] }>("/api/instances").then(
+      (result) => setInstances(result.instances),
+      () => {}, // the status column stays as it was; the recipes themselves still show
+    );
+  }, []);
   useEffect(() => {
     void load();
-  }, [load]);
+    loadInstances();
+  }, [load, loadInstances]);
+  useEvents(["instance"], loadInstances);
 
   const shown = useMemo(() => {
     const needle = search.trim().toLowerCase();
@@ -234,6 +260,7 @@ export default function Recipes() {
                 <th scope="col">GPUs</th>
                 <th scope="col">Precision</th>
                 <th scope="col">Source</th>
+                <th scope="col">Status</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -262,6 +289,30 @@ export default function Recipes() {
                     <span className={`badge source-${row.source}`}>
                       {SOURCE_LABEL[row.source] ?? row.source}
                     </span>
+                  </td>
+                  <td data-label="Status" data-testid="recipe-status">
+                    {(() => {
+                      const live = recipeStatus(instances, row.id);
+                      return (
+                        <>
+                          {live ? (
+                            <span
+                              className={`badge ${live.status === "ready" ? "ok" : live.status === "starting" || live.status === "stopping" ? "busy" : "bad"}`}
+                            >
+                              {live.text}
+                            </span>
+                          ) : (
+                            <span className="muted">not running</span>
+                          )}
+                          {row.recipe.onDemand && (
+                            <>
+                              {" "}
+                              <span className="badge">on demand</span>
+                            </>
+                          )}
+                        </>
+                      );
+                    })()}
                   </td>
                   <td className="row-actions">
                     <button type="button" onClick={() => launch(row.id)} aria-label={`Launch ${row.id}`}>
