@@ -2,7 +2,8 @@
  * Accessibility of every page, checked by axe-core (the engine behind Lighthouse's accessibility audit)
  * in headless Chromium against a real studio with an instance running, a plan shown and a chat held:
  * WCAG 2.1 A and AA rules (labels, names, roles, contrast, landmarks …), in the light and the dark
- * theme. Any violation fails, listed with the elements it concerns.
+ * theme. Any violation fails, listed with the elements it concerns. On the way, every request the pages
+ * make must go to the studio itself: nothing is loaded from the network.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -63,12 +64,19 @@ describe.skipIf(missing !== null)("studio web UI accessibility", () => {
     });
 
     const found: string[] = [];
+    // nothing may come from anywhere but the studio (no CDN, no web fonts, no analytics)
+    const foreign: string[] = [];
     for (const scheme of ["light", "dark"] as const) {
       const context = await browser.newContext({
         viewport: { width: 1280, height: 900 },
         colorScheme: scheme,
       });
       const page = await context.newPage();
+      page.on("request", (request) => {
+        const url = new URL(request.url());
+        if (url.origin !== s.url && url.protocol !== "data:" && url.protocol !== "blob:")
+          foreign.push(url.href);
+      });
       const visit = async (path: string, heading: string, prepare?: () => Promise<void>) => {
         await page.goto(`${s.url}${path}`);
         await page.getByRole("heading", { level: 1, name: heading }).waitFor();
@@ -105,5 +113,6 @@ describe.skipIf(missing !== null)("studio web UI accessibility", () => {
       await context.close();
     }
     expect(found).toEqual([]);
+    expect(foreign).toEqual([]);
   }, 120_000);
 });
