@@ -42,6 +42,12 @@ describe.skipIf(!installed)("gateway with the embedded engine", () => {
     const s = await openStudio();
     await launchTiny(s);
     const endpoint = (await s.api("/api/instances/tiny")).body.endpoint as string;
+    // the first scrape of its /metrics (the baseline its counters are counted from)
+    const scraped = await waitUntil("the embedded engine scraped", async () => {
+      const r = await s.api("/api/metrics/tiny");
+      return r.status === 200 && r.body.stale === false && r.body.error === null ? r.body : null;
+    });
+    expect(scraped).toMatchObject({ engine: "embedded", runningRequests: 0, waitingRequests: 0 });
     const client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "EMPTY", maxRetries: 0 });
 
     const stream = await client.chat.completions.create({
@@ -115,6 +121,13 @@ describe.skipIf(!installed)("gateway with the embedded engine", () => {
     // the engine saw the abort: fewer than the 400 tokens asked for were generated
     const predicted = await engineGauge(endpoint, "tokens_predicted_total");
     expect(predicted).toBeLessThan(8 + 6 + 400);
+
+    // the studio scrapes the embedded engine like llama-server: the tokens counted since the first
+    // scrape reach the lifetime totals of its model
+    await waitUntil("the lifetime tokens of the embedded engine", async () => {
+      const lifetime = await s.api("/api/metrics/lifetime");
+      return (lifetime.body.models?.tiny?.generation_tokens ?? 0) >= 8 + 6 ? true : null;
+    });
   });
 
   it("unloads an on-demand instance after its idle TTL and starts it again on the next request", async () => {

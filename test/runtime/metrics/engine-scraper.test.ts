@@ -38,7 +38,7 @@ describe("EngineScraper", () => {
     const scraper = new EngineScraper({
       maps,
       intervalMs: 1000,
-      targets: async () => [TARGET, { ...TARGET, instance: "other", engine: "embedded" }],
+      targets: async () => [TARGET, { ...TARGET, instance: "other", engine: "no-such-engine" }],
       clock: () => now,
       fetchText: async (url) => {
         urls.push(url);
@@ -49,7 +49,7 @@ describe("EngineScraper", () => {
       onResult: (r) => results.push(r),
     });
     const [first] = await scraper.scrapeOnce();
-    expect(urls).toEqual(["http://127.0.0.1:30000/metrics"]); // the embedded engine has no map: skipped
+    expect(urls).toEqual(["http://127.0.0.1:30000/metrics"]); // an engine without a map: skipped
     expect(first?.stale).toBe(false);
     expect(first?.metrics?.generationTokensPerSecond).toBeNull();
     expect(first?.metrics?.runningRequests).toBe(1);
