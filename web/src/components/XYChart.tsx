@@ -125,7 +125,7 @@ export function XYChart({
     const options: uPlot.Options = {
       width: widthOf(),
       height,
-      legend: { show: true },
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
       scales: {
         x: x.log2
