@@ -5,27 +5,20 @@
  * theme. Any violation fails, listed with the elements it concerns. On the way, every request the pages
  * make must go to the studio itself: nothing is loaded from the network.
  */
-import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cleanUp, isInstanceEvent, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
+import { launchBrowser, missingFor } from "./browser.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const WEB_INDEX = new URL("../../dist/web/index.html", import.meta.url).pathname;
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
-const missing = !existsSync(CHROMIUM)
-  ? `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`
-  : !existsSync(WEB_INDEX)
-    ? `the web UI is not built (${WEB_INDEX} is missing: run npm run build)`
-    : null;
-if (missing) console.warn(`test/web/a11y.test.ts skipped: ${missing}`);
+const missing = missingFor("test/web/a11y.test.ts");
 
 let browser: Browser;
 beforeAll(async () => {
   if (missing) return;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();

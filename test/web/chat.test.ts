@@ -4,15 +4,13 @@
  * sent with Enter, the streamed answer, the title and token counts, fork and export, a 375 px layout.
  * Skipped, saying why, when Chromium or the built UI (npm run build) is missing.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { readFileSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { studioWithQwen } from "../studio/chat-helpers.js";
 import { cleanUp, isInstanceEvent, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
+import { launchBrowser, missingFor, RESULTS } from "./browser.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const WEB_INDEX = new URL("../../dist/web/index.html", import.meta.url).pathname;
-const RESULTS = new URL("../../test-results/", import.meta.url).pathname;
 const CALC_SERVER = new URL("../fixtures/mcp/calc-server.mjs", import.meta.url).pathname;
 /** A 1x1 PNG (red), 70 bytes. */
 const PNG = Buffer.from(
@@ -20,19 +18,13 @@ const PNG = Buffer.from(
   "base64",
 );
 
-const missing = !existsSync(CHROMIUM)
-  ? `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`
-  : !existsSync(WEB_INDEX)
-    ? `the web UI is not built (${WEB_INDEX} is missing: run npm run build)`
-    : null;
-if (missing) console.warn(`test/web/chat.test.ts skipped: ${missing}`);
+const missing = missingFor("test/web/chat.test.ts");
 
 let browser: Browser;
 
 beforeAll(async () => {
   if (missing) return;
-  mkdirSync(RESULTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {

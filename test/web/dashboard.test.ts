@@ -4,29 +4,20 @@
  * fake GPU tools and the vLLM emulator. Screenshots go to test-results/. Skipped, saying why, when
  * Chromium or the built UI (npm run build) is missing.
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cleanUp, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
+import { launchBrowser, missingFor, RESULTS } from "./browser.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const WEB_INDEX = new URL("../../dist/web/index.html", import.meta.url).pathname;
-const RESULTS = new URL("../../test-results/", import.meta.url).pathname;
 const QWEN_4B = "Qwen/Qwen3-4B";
 
-const missing = !existsSync(CHROMIUM)
-  ? `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`
-  : !existsSync(WEB_INDEX)
-    ? `the web UI is not built (${WEB_INDEX} is missing: run npm run build)`
-    : null;
-if (missing) console.warn(`test/web/dashboard.test.ts skipped: ${missing}`);
+const missing = missingFor("test/web/dashboard.test.ts");
 
 let browser: Browser;
 
 beforeAll(async () => {
   if (missing) return;
-  mkdirSync(RESULTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {

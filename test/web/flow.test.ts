@@ -14,37 +14,29 @@
  * Screenshots go to test-results/flow-<n>-<page>.png. Skipped, saying why, when Chromium, the built UI
  * (npm run build) or the embedded engine (node-llama-cpp) is missing.
  */
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isEmbeddedEngineInstalled } from "../../src/runtime/engines/embedded/index.js";
 import { gatewayRecorder } from "../../src/studio/modules/gateway.js";
 import { writeTinyGguf } from "../helpers/tiny-gguf.js";
 import { cleanUp, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
+import { launchBrowser, missingFor, RESULTS } from "./browser.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const WEB_INDEX = new URL("../../dist/web/index.html", import.meta.url).pathname;
-const RESULTS = new URL("../../test-results/", import.meta.url).pathname;
-
-const missing = !existsSync(CHROMIUM)
-  ? `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`
-  : !existsSync(WEB_INDEX)
-    ? `the web UI is not built (${WEB_INDEX} is missing: run npm run build)`
-    : !(await isEmbeddedEngineInstalled())
-      ? "the embedded engine (node-llama-cpp) is not installed"
-      : null;
-if (missing) console.warn(`test/web/flow.test.ts skipped: ${missing}`);
+const missing = missingFor(
+  "test/web/flow.test.ts",
+  (await isEmbeddedEngineInstalled()) ? null : "the embedded engine (node-llama-cpp) is not installed",
+);
 
 let browser: Browser;
 let gguf = "";
 
 beforeAll(async () => {
   if (missing) return;
-  mkdirSync(RESULTS, { recursive: true });
   gguf = await writeTinyGguf(mkdtempSync(join(tmpdir(), "sp-flow-tiny-")));
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {

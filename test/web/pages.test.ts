@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { gatewayRecorder } from "../../src/studio/modules/gateway.js";
 import { flushEnergy } from "../../src/studio/modules/metrics.js";
@@ -15,25 +15,17 @@ import { type HubServer, startHubServer } from "../helpers/hub-server.js";
 import { buildHfCache } from "../studio/catalog-helpers.js";
 import { cleanUp, enginePortBase, isInstanceEvent, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
 import { studioEnv } from "../studio/studio-harness.js";
+import { launchBrowser, missingFor, RESULTS } from "./browser.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const WEB_INDEX = new URL("../../dist/web/index.html", import.meta.url).pathname;
-const RESULTS = new URL("../../test-results/", import.meta.url).pathname;
 const CALC_SERVER = new URL("../fixtures/mcp/calc-server.mjs", import.meta.url).pathname;
 
-const missing = !existsSync(CHROMIUM)
-  ? `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`
-  : !existsSync(WEB_INDEX)
-    ? `the web UI is not built (${WEB_INDEX} is missing: run npm run build)`
-    : null;
-if (missing) console.warn(`test/web/pages.test.ts skipped: ${missing}`);
+const missing = missingFor("test/web/pages.test.ts");
 
 let browser: Browser;
 
 beforeAll(async () => {
   if (missing) return;
-  mkdirSync(RESULTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {

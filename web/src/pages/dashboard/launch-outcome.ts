@@ -1,7 +1,4 @@
-/**
- * Following one launch to its end (ready, failed or stopped) from the event stream, and a POST that
- * keeps the API's per-field validation messages (`details.fields`), for the dashboard's forms.
- */
+/** Following one launch to its end (ready, failed or stopped) from the event stream, for the dashboard. */
 import { useCallback, useState } from "react";
 import { api } from "../../api";
 import { type StudioEvent, useEvents } from "../../events";
@@ -62,7 +59,6 @@ export function useLaunchOutcome() {
   return { outcome, watch, clear };
 }
 
-/** One field the API refused, its path without the `body.` prefix (`launch.model`). */
 /** "qwen3-8b is ready." and the like, for a role=status line. */
 export function outcomeText(outcome: LaunchOutcome, verb = "Launching"): string {
   switch (outcome.state) {

@@ -27,6 +27,46 @@ function limitOf(text: string): number | string | null {
   return Number.isFinite(value) ? value : trimmed;
 }
 
+/** The two limit fields of a key (rate per minute, token quota), in the create and the edit form. */
+function LimitFields({
+  id,
+  rate,
+  quota,
+  onRate,
+  onQuota,
+}: {
+  id: string;
+  rate: string;
+  quota: string;
+  onRate: (value: string) => void;
+  onQuota: (value: string) => void;
+}) {
+  return (
+    <>
+      <div className="field">
+        <label htmlFor={`${id}-rate`}>Requests per minute</label>
+        <input
+          id={`${id}-rate`}
+          inputMode="numeric"
+          value={rate}
+          placeholder="no limit"
+          onChange={(e) => onRate(e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-quota`}>Token quota</label>
+        <input
+          id={`${id}-quota`}
+          inputMode="numeric"
+          value={quota}
+          placeholder="no quota"
+          onChange={(e) => onQuota(e.target.value)}
+        />
+      </div>
+    </>
+  );
+}
+
 function KeyLimits({ apiKey, onSaved }: { apiKey: ApiKey; onSaved: () => void }) {
   const [name, setName] = useState(apiKey.name);
   const [rate, setRate] = useState(apiKey.rateLimitPerMinute?.toString() ?? "");
@@ -54,26 +94,7 @@ function KeyLimits({ apiKey, onSaved }: { apiKey: ApiKey; onSaved: () => void })
           <label htmlFor={`${id}-name`}>Name</label>
           <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} required />
         </div>
-        <div className="field">
-          <label htmlFor={`${id}-rate`}>Requests per minute</label>
-          <input
-            id={`${id}-rate`}
-            inputMode="numeric"
-            value={rate}
-            placeholder="no limit"
-            onChange={(e) => setRate(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-quota`}>Token quota</label>
-          <input
-            id={`${id}-quota`}
-            inputMode="numeric"
-            value={quota}
-            placeholder="no quota"
-            onChange={(e) => setQuota(e.target.value)}
-          />
-        </div>
+        <LimitFields id={id} rate={rate} quota={quota} onRate={setRate} onQuota={setQuota} />
         <div className="actions">
           <button type="submit" className="primary">
             Save limits
@@ -159,26 +180,7 @@ export function Keys({ onChange, version = 0 }: { onChange?: () => void; version
             maxLength={100}
           />
         </div>
-        <div className="field">
-          <label htmlFor={`${id}-rate`}>Requests per minute</label>
-          <input
-            id={`${id}-rate`}
-            inputMode="numeric"
-            value={rate}
-            placeholder="no limit"
-            onChange={(e) => setRate(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-quota`}>Token quota</label>
-          <input
-            id={`${id}-quota`}
-            inputMode="numeric"
-            value={quota}
-            placeholder="no quota"
-            onChange={(e) => setQuota(e.target.value)}
-          />
-        </div>
+        <LimitFields id={id} rate={rate} quota={quota} onRate={setRate} onQuota={setQuota} />
         <div className="actions">
           <button type="submit" className="primary" disabled={name.trim() === ""}>
             Create key
