@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef } from "react";
 import { authHeaders, requireKey } from "./api";
+import { readSse, type SseEvent } from "./sse";
 
 export type StudioEventType =
   | "status"
@@ -18,40 +19,13 @@ export type StudioEventType =
   | "chat"
   | "gateway";
 
-export interface StudioEvent {
-  id: string | null;
-  type: string;
-  // biome-ignore lint/suspicious/noExplicitAny: payloads differ by type; pages narrow them
-  data: any;
-}
+export type StudioEvent = SseEvent;
 
 type Listener = (event: StudioEvent) => void;
 
 const listeners = new Set<Listener>();
 let controller: AbortController | null = null;
 let lastEventId: string | null = null;
-
-function parseBlock(block: string): StudioEvent | null {
-  let id: string | null = null;
-  let type = "message";
-  const data: string[] = [];
-  for (const line of block.split("\n")) {
-    if (line === "" || line.startsWith(":")) continue;
-    const colon = line.indexOf(":");
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-    if (field === "id") id = value;
-    else if (field === "event") type = value;
-    else if (field === "data") data.push(value);
-  }
-  if (data.length === 0) return null;
-  const text = data.join("\n");
-  try {
-    return { id, type, data: JSON.parse(text) };
-  } catch {
-    return { id, type, data: text };
-  }
-}
 
 async function run(signal: AbortSignal): Promise<void> {
   let delay = 1000;
@@ -66,23 +40,10 @@ async function run(signal: AbortSignal): Promise<void> {
       }
       if (!response.ok || !response.body) throw new Error(`GET /api/events: ${response.status}`);
       delay = 1000;
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value.replace(/\r\n/g, "\n");
-        let end = buffer.indexOf("\n\n");
-        while (end >= 0) {
-          const event = parseBlock(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-          if (event) {
-            if (event.id) lastEventId = event.id;
-            for (const listener of listeners) listener(event);
-          }
-          end = buffer.indexOf("\n\n");
-        }
-      }
+      await readSse(response.body, (event) => {
+        if (event.id) lastEventId = event.id;
+        for (const listener of listeners) listener(event);
+      });
     } catch {
       if (signal.aborted) return;
     }

@@ -10,7 +10,11 @@ export class SseEventSplitter {
   /** The events completed by this piece of text (each without its terminating blank line). */
   push(text: string): string[] {
     let buffer = this.buffer + text;
-    if (buffer.includes("\r")) buffer = buffer.replace(/\r\n?/g, "\n");
+    if (buffer.includes("\r")) {
+      // a CR that ends the piece may be the first half of a CRLF cut between chunks: it waits for the next
+      const held = buffer.endsWith("\r") ? "\r" : "";
+      buffer = buffer.slice(0, buffer.length - held.length).replace(/\r\n?/g, "\n") + held;
+    }
     const events: string[] = [];
     let start = 0;
     let at = buffer.indexOf("\n\n");
@@ -26,7 +30,7 @@ export class SseEventSplitter {
 
   /** What is left when the stream ends (an event the engine did not terminate), if anything. */
   rest(): string | null {
-    const rest = this.buffer;
+    const rest = this.buffer.replace(/\r$/, "\n");
     this.buffer = "";
     return rest.trim().length > 0 ? rest : null;
   }

@@ -3,6 +3,7 @@
  * (content, reasoning_content and tool_call deltas merged), and a plain one for titles.
  */
 import { randomUUID } from "node:crypto";
+import { eventData, SseEventSplitter } from "../../core/gateway/sse-events.js";
 import { CHAT_SESSION_HEADER, internalGatewayHeaders, type StudioContext } from "../context.js";
 import type { ToolCall } from "./store.js";
 
@@ -104,7 +105,7 @@ export async function streamCompletion(
   };
   const calls = new Map<number, ToolCall>();
   const decoder = new TextDecoder();
-  let buffer = "";
+  const splitter = new SseEventSplitter();
   let done = false;
 
   const handleData = (data: string) => {
@@ -179,18 +180,10 @@ export async function streamCompletion(
     while (!done) {
       const { value, done: ended } = await reader.read();
       if (ended) break;
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
-      let split = buffer.indexOf("\n\n");
-      while (split !== -1) {
-        const event = buffer.slice(0, split);
-        buffer = buffer.slice(split + 2);
-        const data = event
-          .split("\n")
-          .filter((line) => line.startsWith("data:"))
-          .map((line) => line.slice(5).replace(/^ /, ""))
-          .join("\n");
+      for (const event of splitter.push(decoder.decode(value, { stream: true }))) {
+        const data = eventData(event);
         if (data) handleData(data);
-        split = buffer.indexOf("\n\n");
+        if (done) break;
       }
     }
   } finally {

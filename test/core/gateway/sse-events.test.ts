@@ -23,9 +23,12 @@ describe("SseEventSplitter", () => {
       fc.property(
         fc.array(fc.json({ maxDepth: 2 }), { minLength: 1, maxLength: 10 }),
         fc.array(fc.nat({ max: 400 }), { maxLength: 10 }),
-        (payloads, cuts) => {
-          const events = payloads.map((p) => `data: ${p.replace(/\n/g, " ")}`);
-          const stream = events.map((e) => `${e}\n\n`).join("");
+        fc.boolean(),
+        (payloads, cuts, crlf) => {
+          // two-line events (event: + data:), ended with LF or CRLF: a CRLF may be cut between chunks
+          const events = payloads.map((p) => `event: e\ndata: ${p.replace(/\n/g, " ")}`);
+          const eol = crlf ? "\r\n" : "\n";
+          const stream = events.map((e) => `${e.replace("\n", eol)}${eol}${eol}`).join("");
           const at = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
           const chunks: string[] = [];
           let last = 0;
