@@ -11,16 +11,12 @@
 //    that the ratio measures what the gateway costs a stream, not which process wins the CPU.
 // Prints figures; no assertion. The client, the studio and the engine share this machine's cores.
 // The studio runs with --stop-engines, so the engine ends with it.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { percentilesOf } from "../src/core/stats/percentile.js";
+import { benchEnvironment, FIXTURES, median, sleep, startStudio, stopStudio } from "./studio-process.js";
 
-const BIN = new URL("../dist/cli/main.js", import.meta.url).pathname;
-const FIXTURES = new URL("../test/fixtures/", import.meta.url).pathname;
 const ROUNDS = Number(process.env.BENCH_RUNS ?? 5);
 const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 300);
 const STREAM_TOKENS = Number(process.env.BENCH_STREAM_TOKENS ?? 256);
@@ -31,36 +27,14 @@ const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? "1,16,64")
   .filter((n) => n > 0);
 const MODEL = "Qwen/Qwen3-8B";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (values: number[]) => percentilesOf(values, [50])[0] as number;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
 function environment(): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), "sp-bench-gateway-"));
-  const bin = mkdtempSync(join(tmpdir(), "sp-bench-bin-"));
-  symlinkSync(join(FIXTURES, "hardware", "bin", "fake-nvidia-smi"), join(bin, "nvidia-smi"));
-  return {
-    PATH: `${bin}:${process.env.PATH}`,
-    HOME: home,
-    HF_HUB_OFFLINE: "1",
-    SERVEPILOT_HOME: join(home, "sp"),
+  return benchEnvironment("gateway", {
     SERVEPILOT_PORT: String(20_000 + Math.floor(Math.random() * 400) * 100),
-    FAKE_SMI_SCENARIO: join(FIXTURES, "hardware", "scenarios", "h100-sxm-8x-nvlink.json"),
     SERVEPILOT_VLLM_BIN: join(FIXTURES, "engines", "vllm-emulator.mjs"),
     EMULATOR_SCENARIO: "ok",
     EMULATOR_LINE_DELAY_MS: "0",
     EMULATOR_TOKEN_DELAY_MS: TOKEN_DELAY_MS,
-  };
+  });
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
@@ -94,28 +68,6 @@ function post(url: string, body: unknown): Promise<{ status: number; events: num
 async function json(url: string, init?: RequestInit) {
   const response = await fetch(url, init);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function startStudio(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [BIN, "studio", "--port", String(port), "--log-level", "warn", "--stop-engines"],
-    {
-      env,
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`studio exited ${child.exitCode}`);
-    const ok = await fetch(`${url}/api/health`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) return { child, url };
-    await sleep(20);
-  }
 }
 
 async function launchEngine(url: string): Promise<string> {
@@ -183,7 +135,7 @@ const results: Record<string, unknown> = {
   tokenDelayMs: Number(TOKEN_DELAY_MS),
 };
 const env = environment();
-const studio = await startStudio(env);
+const studio = await startStudio(env, ["--stop-engines"]);
 try {
   const direct = await launchEngine(studio.url);
   const gateway = `${studio.url}`;
@@ -230,9 +182,7 @@ try {
     );
   }
 } finally {
-  const exited = new Promise((resolve) => studio.child.once("exit", resolve));
-  studio.child.kill("SIGINT");
-  await exited;
+  await stopStudio(studio);
 }
 const resultsDir = new URL("./results/", import.meta.url).pathname;
 mkdirSync(resultsDir, { recursive: true });

@@ -6,85 +6,15 @@
 //  - SSE fan-out: CPU % of the studio process over a window while 100 clients read /api/events and
 //    the GPU sampler publishes one event per second, against the same window with no client.
 // Prints figures; no assertion — they go in the closing note.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, symlinkSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { benchEnvironment, median, sleep, startStudio, stopStudio } from "./studio-process.js";
 
-const BIN = new URL("../dist/cli/main.js", import.meta.url).pathname;
-const FIXTURES = new URL("../test/fixtures/hardware/", import.meta.url).pathname;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 20);
 const CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 100);
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function environment(): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), "sp-bench-studio-"));
-  const bin = mkdtempSync(join(tmpdir(), "sp-bench-bin-"));
-  symlinkSync(join(FIXTURES, "bin", "fake-nvidia-smi"), join(bin, "nvidia-smi"));
-  return {
-    PATH: `${bin}:${process.env.PATH}`,
-    HOME: home,
-    HF_HUB_OFFLINE: "1",
-    SERVEPILOT_HOME: join(home, "sp"),
-    FAKE_SMI_SCENARIO: join(FIXTURES, "scenarios", "h100-sxm-8x-nvlink.json"),
-  };
-}
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  startMs: number;
-}
-
-async function startStudio(env: NodeJS.ProcessEnv): Promise<Running & { readyMs: number }> {
-  const port = await freePort();
-  const start = performance.now();
-  const child = spawn(process.execPath, [BIN, "studio", "--port", String(port), "--log-level", "warn"], {
-    env,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    try {
-      const response = await fetch(`${url}/api/health`);
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null) throw new Error(`studio exited ${child.exitCode}`);
-    await sleep(5);
-  }
-  return { child, url, startMs: start, readyMs: performance.now() - start };
-}
-
-async function stopStudio(running: Running): Promise<void> {
-  const exited = new Promise((resolve) => running.child.once("exit", resolve));
-  running.child.kill("SIGINT");
-  await exited;
-}
+const environment = () => benchEnvironment("studio");
 
 function procStat(pid: number): { cpuTicks: number; rssBytes: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

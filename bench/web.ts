@@ -4,16 +4,11 @@
 // first-contentful-paint entry (PerformancePaintTiming), median of several runs. Also prints the
 // initial JavaScript's gzip size (scripts/web-size.mjs). Needs Chromium (/usr/bin/chromium or
 // CHROMIUM_PATH); prints why and exits 0 without it. No assertion: the figures go in notes.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { percentilesOf } from "../src/core/stats/percentile.js";
+import { benchEnvironment, median, startStudio, stopStudio } from "./studio-process.js";
 
-const BIN = new URL("../dist/cli/main.js", import.meta.url).pathname;
-const FIXTURES = new URL("../test/fixtures/", import.meta.url).pathname;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
@@ -22,45 +17,8 @@ if (!existsSync(CHROMIUM)) {
   process.exit(0);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-const home = mkdtempSync(join(tmpdir(), "sp-bench-web-"));
-const bin = mkdtempSync(join(tmpdir(), "sp-bench-bin-"));
-symlinkSync(join(FIXTURES, "hardware", "bin", "fake-nvidia-smi"), join(bin, "nvidia-smi"));
-const env = {
-  PATH: `${bin}:${process.env.PATH}`,
-  HOME: home,
-  HF_HUB_OFFLINE: "1",
-  SERVEPILOT_HOME: join(home, "sp"),
-  FAKE_SMI_SCENARIO: join(FIXTURES, "hardware", "scenarios", "h100-sxm-8x-nvlink.json"),
-};
-const port = await freePort();
-const studio: ChildProcess = spawn(
-  process.execPath,
-  [BIN, "studio", "--port", String(port), "--log-level", "warn"],
-  {
-    env,
-    stdio: ["ignore", "ignore", "inherit"],
-  },
-);
-const url = `http://127.0.0.1:${port}/`;
-for (;;) {
-  const ok = await fetch(`${url}api/health`).then(
-    (r) => r.ok,
-    () => false,
-  );
-  if (ok) break;
-  await new Promise((resolve) => setTimeout(resolve, 20));
-}
+const studio = await startStudio(benchEnvironment("web"));
+const url = `${studio.url}/`;
 
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
 const fcp: number[] = [];
@@ -88,9 +46,9 @@ try {
   }
 } finally {
   await browser.close();
-  studio.kill("SIGINT");
+  await stopStudio(studio);
 }
-const [p50] = percentilesOf(fcp, [50]) as number[];
+const p50 = median(fcp);
 console.log(
   `${"web UI first contentful paint (dashboard, warm studio)".padEnd(52)} median ${(p50 as number).toFixed(0)} ms (min ${Math.min(...fcp).toFixed(0)}, max ${Math.max(...fcp).toFixed(0)}; ${RUNS} runs)`,
 );

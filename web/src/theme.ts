@@ -67,10 +67,12 @@ export function setThemePreference(next: ThemePreference): void {
   notify();
 }
 
-/** Before the first render: the stored choice, so that the page does not flash the other theme. */
+/**
+ * Before the first render: the theme the stored choice (or the system) gives, so that the page does not
+ * flash the other one; data-theme is always set, and styles.css keys both palettes on it alone.
+ */
 export function applyStoredTheme(): void {
-  const theme = stored();
-  if (theme) document.documentElement.dataset.theme = theme;
+  document.documentElement.dataset.theme = resolveTheme(stored() ?? "system");
 }
 
 /** The user's pick ("system" until one is made) and the setter (Settings). */

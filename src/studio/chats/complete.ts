@@ -198,18 +198,20 @@ export class ChatCompletions {
         },
       }));
 
+      // the chat's image bytes, read once for the turn (its later rounds add no user message)
+      let imageData: Map<string, DecodedImage> | null = null;
       for (;;) {
         const history = await listMessages(this.ctx.db, session.id);
-        const imageData = history.some((m) => m.images.length > 0)
-          ? await sessionImageData(this.ctx.db, session.id)
-          : new Map<string, DecodedImage>();
+        if (imageData === null && history.some((m) => m.images.length > 0)) {
+          imageData = await sessionImageData(this.ctx.db, session.id);
+        }
         const offerTools = tools.length > 0 && rounds < body.maxToolRounds;
         const reply = await streamCompletion(
           this.ctx,
           session.id,
           {
             model,
-            messages: toOpenAiMessages(history, imageData),
+            messages: toOpenAiMessages(history, imageData ?? new Map()),
             ...(body.temperature !== undefined ? { temperature: body.temperature } : {}),
             ...(body.maxTokens !== undefined ? { max_tokens: body.maxTokens } : {}),
             ...(offerTools ? { tools } : {}),

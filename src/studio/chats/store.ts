@@ -448,18 +448,18 @@ export async function forkSession(db: Db, sessionId: string, messageId: string):
       .where("seq", "<=", at.seq)
       .orderBy("seq")
       .execute();
+    const attachments = await trx
+      .selectFrom("chat_attachments")
+      .selectAll()
+      .where("session_id", "=", sessionId)
+      .execute();
     for (const row of rows) {
       const id = randomUUID();
       await trx
         .insertInto("chat_messages")
         .values({ ...row, id, session_id: fork.id })
         .execute();
-      const attachments = await trx
-        .selectFrom("chat_attachments")
-        .selectAll()
-        .where("message_id", "=", row.id)
-        .execute();
-      for (const attachment of attachments) {
+      for (const attachment of attachments.filter((a) => a.message_id === row.id)) {
         await trx
           .insertInto("chat_attachments")
           .values({ ...attachment, id: randomUUID(), session_id: fork.id, message_id: id })

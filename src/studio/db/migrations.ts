@@ -197,10 +197,16 @@ const migration0003: Migration = {
       .addColumn("data", "blob", (c) => c.notNull())
       .addColumn("created_at", "text", (c) => c.notNull())
       .execute();
+    // the chat's images in order (listing, fork, export); message_id alone for the cascade of a delete
+    await db.schema
+      .createIndex("chat_attachments_session")
+      .on("chat_attachments")
+      .columns(["session_id", "message_id", "idx"])
+      .execute();
     await db.schema
       .createIndex("chat_attachments_message")
       .on("chat_attachments")
-      .columns(["message_id", "idx"])
+      .column("message_id")
       .execute();
   },
 };

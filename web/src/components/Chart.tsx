@@ -1,6 +1,7 @@
 /** A uPlot time-series chart that follows the container's width and the theme's colours. */
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
+import { formatNumber } from "../format";
 import { useTheme } from "../theme";
 import "uplot/dist/uPlot.min.css";
 
@@ -10,7 +11,8 @@ export interface SeriesSpec {
   color: string;
 }
 
-function resolveColor(color: string, element: Element): string {
+/** A CSS custom property (--chart-1 …) of the element's theme, or the colour itself. */
+export function resolveColor(color: string, element: Element): string {
   if (!color.startsWith("--")) return color;
   return getComputedStyle(element).getPropertyValue(color).trim() || "#888";
 }
@@ -102,13 +104,4 @@ export function Chart({
       <div ref={box} role="img" aria-label={`${title} over the last 5 minutes`} />
     </figure>
   );
-}
-
-export function formatNumber(value: number): string {
-  const abs = Math.abs(value);
-  if (abs >= 1_000_000) return `${(value / 1_000_000).toFixed(1)}M`;
-  if (abs >= 10_000) return `${(value / 1000).toFixed(0)}k`;
-  if (abs >= 1000) return `${(value / 1000).toFixed(1)}k`;
-  if (abs >= 100 || Number.isInteger(value)) return value.toFixed(0);
-  return value.toFixed(1);
 }

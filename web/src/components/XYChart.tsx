@@ -4,11 +4,13 @@
  * the figure needs besides the plot (a data table for keyboard and screen-reader users) comes as
  * children.
  */
+
 import { type ReactNode, useEffect, useId, useRef } from "react";
 import uPlot from "uplot";
+import { formatNumber } from "../format";
 import { useTheme } from "../theme";
+import { resolveColor } from "./Chart";
 import "uplot/dist/uPlot.min.css";
-import { formatNumber } from "./Chart";
 
 export interface XYSeries {
   label: string;
@@ -33,11 +35,6 @@ export interface XYMarker {
   label: string;
   color: string;
   dashed?: boolean;
-}
-
-function resolveColor(color: string, element: Element): string {
-  if (!color.startsWith("--")) return color;
-  return getComputedStyle(element).getPropertyValue(color).trim() || "#888";
 }
 
 /** Powers of two in [min, max], thinned so that labels keep about `space` CSS pixels apart. */

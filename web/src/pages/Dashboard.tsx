@@ -2,12 +2,14 @@
  * `/`: instances (stop, restart, switch), plan vs actual memory, GPUs, live charts, launch progress and
  * a quick-launch form.
  */
+
 import { type FormEvent, type RefObject, useCallback, useEffect, useRef, useState } from "react";
 import type uPlot from "uplot";
 import { api, errorText } from "../api";
-import { Chart, formatNumber } from "../components/Chart";
+import { Chart } from "../components/Chart";
 import { ErrorBox } from "../components/ErrorBox";
 import { type StudioEvent, useEvents } from "../events";
+import { formatNumber, statusClass } from "../format";
 import type { EngineMetrics, Gpu, GpuSample, Instance, LaunchEvent, RecipeEntry } from "../types";
 import { outcomeText, useLaunchOutcome } from "./dashboard/launch-outcome";
 import { type PlannedInstance, PlanVsActual } from "./dashboard/PlanVsActual";
@@ -24,13 +26,6 @@ function gib(bytes: number | null): string {
 function gpuIndices(instance: Instance): string {
   if (instance.gpus.length === 0) return "CPU";
   return instance.gpus.map((g) => (typeof g === "number" ? g : g.index)).join(", ");
-}
-
-function statusClass(status: string): string {
-  if (status === "ready" || status === "running") return "badge ok";
-  if (status === "failed" || status === "crashed") return "badge bad";
-  if (status === "stopped") return "badge";
-  return "badge busy";
 }
 
 /** Whether the instance's process may be up (a stopped or failed one's endpoint answers no more). */

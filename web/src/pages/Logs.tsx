@@ -1,11 +1,12 @@
 /** The Logs page: engine log files by instance, and a live tail of one (/logs/:instance) with search. */
+
 import { useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Link, useLocation, useRoute } from "wouter";
 import { api } from "../api";
 import { ErrorBox } from "../components/ErrorBox";
 import { useEvents } from "../events";
+import { formatBytes, formatDate } from "../format";
 import type { Instance } from "../types";
-import { formatBytes, formatDate } from "./recipes/ui";
 import "./Logs.css";
 
 interface LogFiles {

@@ -1,9 +1,11 @@
 /** The Models page: models in the Hugging Face cache and local directories, and Hub downloads. */
+
 import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
 import { api } from "../api";
 import { ErrorBox } from "../components/ErrorBox";
 import { useEvents } from "../events";
-import { ConfirmButton, formatBytes, formatDate } from "./recipes/ui";
+import { formatBytes, formatDate } from "../format";
+import { ConfirmButton } from "./recipes/ui";
 import "./Models.css";
 
 interface CachedModel {

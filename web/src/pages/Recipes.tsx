@@ -4,6 +4,7 @@ import { Link } from "wouter";
 import { api } from "../api";
 import { ErrorBox } from "../components/ErrorBox";
 import { useEvents } from "../events";
+import { statusClass } from "../format";
 import type { Instance } from "../types";
 import { type RecipeDoc, RecipeForm } from "./recipes/RecipeForm";
 import { ConfirmButton, downloadFrom, FieldsError } from "./recipes/ui";
@@ -32,6 +33,30 @@ function recipeStatus(instances: Instance[], id: string): { text: string; status
   if (!first) return null;
   const more = mine.length > 1 ? ` +${mine.length - 1}` : "";
   return { text: `${first.status} (${first.name}${more})`, status: first.status };
+}
+
+function RecipeStatus({
+  live,
+  onDemand,
+}: {
+  live: { text: string; status: string } | null;
+  onDemand: boolean;
+}) {
+  return (
+    <>
+      {live ? (
+        <span className={statusClass(live.status)}>{live.text}</span>
+      ) : (
+        <span className="muted">not running</span>
+      )}
+      {onDemand && (
+        <>
+          {" "}
+          <span className="badge">on demand</span>
+        </>
+      )}
+    </>
+  );
 }
 
 export default function Recipes() {
@@ -291,28 +316,10 @@ export default function Recipes() {
                     </span>
                   </td>
                   <td data-label="Status" data-testid="recipe-status">
-                    {(() => {
-                      const live = recipeStatus(instances, row.id);
-                      return (
-                        <>
-                          {live ? (
-                            <span
-                              className={`badge ${live.status === "ready" ? "ok" : live.status === "starting" || live.status === "stopping" ? "busy" : "bad"}`}
-                            >
-                              {live.text}
-                            </span>
-                          ) : (
-                            <span className="muted">not running</span>
-                          )}
-                          {row.recipe.onDemand && (
-                            <>
-                              {" "}
-                              <span className="badge">on demand</span>
-                            </>
-                          )}
-                        </>
-                      );
-                    })()}
+                    <RecipeStatus
+                      live={recipeStatus(instances, row.id)}
+                      onDemand={row.recipe.onDemand === true}
+                    />
                   </td>
                   <td className="row-actions">
                     <button type="button" onClick={() => launch(row.id)} aria-label={`Launch ${row.id}`}>

@@ -1,57 +1,14 @@
 /** The Usage page: gateway totals, tokens per day, per-model and per-key tables, percentiles, energy; API keys. */
+
 import { useCallback, useEffect, useId, useState } from "react";
+// /api/usage answers core's analytics as JSON (src/studio/modules/usage.ts)
+import type { UsageAnalytics, UsageBreakdownRow } from "../../../src/core/usage/analytics";
 import { api } from "../api";
-import { formatNumber } from "../components/Chart";
 import { ErrorBox } from "../components/ErrorBox";
+import { formatNumber } from "../format";
 import { Keys } from "./usage/Keys";
-import { type DayRow, TokensChart } from "./usage/TokensChart";
+import { TokensChart } from "./usage/TokensChart";
 import "./Usage.css";
-
-interface Percentiles {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
-interface GroupRow {
-  requests: number;
-  succeeded: number;
-  failed: number;
-  successRate: number | null;
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  latencyP50Ms: number | null;
-  latencyP95Ms: number | null;
-  ttftP50Ms: number | null;
-}
-
-interface UsageReport {
-  window: { from: string; to: string; days: number };
-  totals: {
-    requests: number;
-    succeeded: number;
-    failed: number;
-    successRate: number | null;
-    promptTokens: number;
-    completionTokens: number;
-    cachedTokens: number;
-    totalTokens: number;
-  };
-  latencyMs: Percentiles;
-  ttftMs: Percentiles;
-  tokensPerRequest: {
-    requests: number;
-    prompt: number | null;
-    completion: number | null;
-    total: number | null;
-  };
-  byModel: (GroupRow & { model: string })[];
-  byKey: (GroupRow & { keyId: string; name: string | null; prefix: string | null })[];
-  days: (DayRow & { requests: number; failures: number; totalTokens: number })[];
-  weekOverWeek: { requestsChangePercent: number | null; tokensChangePercent: number | null };
-  energy: { minutes: number; joules: number; wh: number; whPerMillionTokens: number | null };
-}
 
 const DAY_CHOICES = [1, 7, 14, 30, 90];
 
@@ -69,7 +26,7 @@ function GroupTable({
 }: {
   caption: string;
   first: string;
-  rows: { label: string; row: GroupRow }[];
+  rows: { label: string; row: UsageBreakdownRow }[];
 }) {
   if (rows.length === 0) return <p className="muted">No requests in this window.</p>;
   return (
@@ -133,7 +90,7 @@ function GroupTable({
 
 export default function Usage() {
   const [days, setDays] = useState(14);
-  const [report, setReport] = useState<UsageReport | null>(null);
+  const [report, setReport] = useState<UsageAnalytics | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
   // bumped by Refresh: the keys table reloads too (its "last used" times move with the usage)
@@ -143,7 +100,7 @@ export default function Usage() {
   const load = useCallback(async (window: number) => {
     setLoading(true);
     try {
-      setReport(await api<UsageReport>(`/api/usage?days=${window}`));
+      setReport(await api<UsageAnalytics>(`/api/usage?days=${window}`));
       setError(null);
     } catch (caught) {
       setError(caught);

@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from "react";
 import { apiFetch } from "../../api";
+import { formatBytes } from "../../format";
 import type { ChatImage } from "./types";
 
 export const ACCEPTED_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
@@ -19,12 +20,6 @@ export interface Attachment {
   bytes: number;
   data: string;
   previewUrl: string;
-}
-
-export function sizeText(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 function shortType(mediaType: string): string {
@@ -55,7 +50,7 @@ export async function toAttachments(
     if (!ACCEPTED_TYPES.includes(file.type)) {
       refused.push(`${name}: ${file.type || "unknown type"} is not PNG, JPEG, WebP or GIF`);
     } else if (file.size > MAX_IMAGE_BYTES) {
-      refused.push(`${name}: ${sizeText(file.size)} is over the ${sizeText(MAX_IMAGE_BYTES)} limit`);
+      refused.push(`${name}: ${formatBytes(file.size)} is over the ${formatBytes(MAX_IMAGE_BYTES)} limit`);
     } else if (already + added.length >= MAX_IMAGES) {
       refused.push(`${name}: at most ${MAX_IMAGES} images per message`);
     } else {
@@ -85,7 +80,7 @@ export function AttachmentList({
     <ul className="attachments" aria-label="Attached images">
       {attachments.map((a) => (
         <li key={a.key} className="attachment">
-          <img src={a.previewUrl} alt={`${a.name} (${shortType(a.mediaType)}, ${sizeText(a.bytes)})`} />
+          <img src={a.previewUrl} alt={`${a.name} (${shortType(a.mediaType)}, ${formatBytes(a.bytes)})`} />
           <span className="attachment-name">{a.name}</span>
           <button
             type="button"
@@ -127,7 +122,7 @@ function StoredImage({ sessionId, image, index }: { sessionId: string; image: Ch
       if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
   }, [sessionId, image.id, image.mediaType]);
-  const label = `Image ${index + 1} (${shortType(image.mediaType)}, ${sizeText(image.bytes)})`;
+  const label = `Image ${index + 1} (${shortType(image.mediaType)}, ${formatBytes(image.bytes)})`;
   if (failed) return <span className="image-missing muted">{label}: could not be loaded</span>;
   if (!url) return <span className="image-loading muted">{label}…</span>;
   return (

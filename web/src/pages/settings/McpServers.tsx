@@ -1,8 +1,10 @@
 /** MCP servers: list, register (stdio argv or streamable HTTP URL, with the approval setting), tools, delete. */
+
 import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
 import { api } from "../../api";
 import { ErrorBox } from "../../components/ErrorBox";
-import { ConfirmButton, type FieldError, FieldsError, formatDate } from "../recipes/ui";
+import { formatDate } from "../../format";
+import { ConfirmButton, type FieldError, FieldsError } from "../recipes/ui";
 
 interface McpServer {
   id: string;

@@ -1,8 +1,10 @@
 /** Gateway API keys: create (the secret shown once), list, change limits, revoke. */
+
 import { type FormEvent, useCallback, useEffect, useId, useState } from "react";
 import { api } from "../../api";
 import { ErrorBox } from "../../components/ErrorBox";
-import { ConfirmButton, copyText, formatDate } from "../recipes/ui";
+import { formatDate } from "../../format";
+import { ConfirmButton, copyText } from "../recipes/ui";
 
 export interface ApiKey {
   id: string;

@@ -1,8 +1,11 @@
 /** Tokens per day as stacked uPlot bars: prompt below, completion on top. */
+
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
+import { resolveColor } from "../../components/Chart";
+import { formatNumber } from "../../format";
+import { useTheme } from "../../theme";
 import "uplot/dist/uPlot.min.css";
-import { formatNumber } from "../../components/Chart";
 
 export interface DayRow {
   date: string;
@@ -10,13 +13,10 @@ export interface DayRow {
   completionTokens: number;
 }
 
-function cssColor(name: string, element: Element): string {
-  return getComputedStyle(element).getPropertyValue(name).trim() || "#888";
-}
-
 export function TokensChart({ days, height = 220 }: { days: DayRow[]; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
-  const theme = typeof document === "undefined" ? "" : (document.documentElement.dataset.theme ?? "");
+  // the theme store (its effect sets data-theme before the chart below is built in the new colours)
+  const [theme] = useTheme();
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: rebuilt when the data or the theme change
   useEffect(() => {
@@ -25,8 +25,8 @@ export function TokensChart({ days, height = 220 }: { days: DayRow[]; height?: n
     const times = days.map((day) => Date.parse(`${day.date}T00:00:00Z`) / 1000);
     const prompt = days.map((day) => day.promptTokens);
     const total = days.map((day) => day.promptTokens + day.completionTokens);
-    const axisColor = cssColor("--muted", element);
-    const gridColor = cssColor("--border", element);
+    const axisColor = resolveColor("--muted", element);
+    const gridColor = resolveColor("--border", element);
     const axis = { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } };
     const bars = uPlot.paths.bars?.({ size: [0.7, 48], align: 0 });
     const span = 86_400;
@@ -51,8 +51,8 @@ export function TokensChart({ days, height = 220 }: { days: DayRow[]; height?: n
         {
           // drawn first, as tall as prompt + completion: what shows above the prompt bar is completion
           label: "Completion",
-          fill: cssColor("--chart-2", element),
-          stroke: cssColor("--chart-2", element),
+          fill: resolveColor("--chart-2", element),
+          stroke: resolveColor("--chart-2", element),
           paths: bars,
           points: { show: false },
           value: (_u, v, _s, index) =>
@@ -60,8 +60,8 @@ export function TokensChart({ days, height = 220 }: { days: DayRow[]; height?: n
         },
         {
           label: "Prompt",
-          fill: cssColor("--chart-1", element),
-          stroke: cssColor("--chart-1", element),
+          fill: resolveColor("--chart-1", element),
+          stroke: resolveColor("--chart-1", element),
           paths: bars,
           points: { show: false },
           value: (_u, v) => (v === null ? "–" : formatNumber(v)),
