@@ -38,6 +38,7 @@ const hostileText = fc.oneof(
     "-",
     "--",
     "#",
+    "<<",
   ),
 );
 const modelName = hostileText.filter((s) => !s.includes("\0") && !s.startsWith("/"));
