@@ -5,7 +5,9 @@
  * without a reasoning parser (EMULATOR_REPLY with <think>…</think>, split by the gateway for chats).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { sniffImageType } from "../../src/studio/chats/images.js";
+import { toOpenAiMessages } from "../../src/studio/chats/complete.js";
+import { MAX_IMAGE_BYTES, MAX_IMAGES_PER_MESSAGE, sniffImageType } from "../../src/studio/chats/images.js";
+import type { ChatMessage } from "../../src/studio/chats/store.js";
 import { complete, named, studioWithQwen } from "./chat-helpers.js";
 import { cleanUp } from "./lifecycle-helpers.js";
 
@@ -123,6 +125,38 @@ describe("chat images", () => {
     expect(alone.status).toBe(400);
   }, 90_000);
 
+  it("a chat whose images exceed one request's limit sends the newest and says which were left out", async () => {
+    const s = await studioWithQwen({ EMULATOR_MULTIMODAL: "1" });
+    const chat = (await s.api("/api/chats", { body: { model: "qwen3-8b" } })).body;
+    // four images at the largest size a message takes: a PNG signature and filler bytes
+    const big = Buffer.concat([PNG, Buffer.alloc(MAX_IMAGE_BYTES - PNG.length, 7)]).toString("base64");
+    const four = Array.from({ length: MAX_IMAGES_PER_MESSAGE }, () => ({
+      mediaType: "image/png",
+      data: big,
+    }));
+    for (const turn of ["first", "second"]) {
+      const { status, events } = await complete(s, chat.id, {
+        content: `the ${turn} set`,
+        images: four,
+        tools: false,
+      });
+      expect(status).toBe(200);
+      // the second turn's history holds 8 images (about 53 MiB as data: URLs), over the gateway's
+      // 32 MiB body limit: the newest 4 are sent, the first turn's are named as left out
+      expect(named(events, "error")).toEqual([]);
+      const reply = named(events, "delta")
+        .map((e) => e.content)
+        .join("");
+      expect(reply).toMatch(/^I see 4 image\(s\)\./);
+      const usage = named(events, "usage")[0];
+      expect(usage.promptTokens).toBeGreaterThanOrEqual(4 * 64);
+      expect(usage.promptTokens).toBeLessThan(8 * 64);
+    }
+    // nothing is lost: all eight stay stored with the chat
+    const stored = await s.api(`/api/chats/${chat.id}`);
+    expect(stored.body.messages.flatMap((m: { images: unknown[] }) => m.images)).toHaveLength(8);
+  }, 120_000);
+
   it("puts a reasoning model's <think> block into the message's reasoning, not its content", async () => {
     const s = await studioWithQwen({
       EMULATOR_REPLY: "<think>The user greets me. I greet back.</think>Hello, how can I help?",
@@ -145,6 +179,36 @@ describe("chat images", () => {
       reasoningContent: "The user greets me. I greet back.",
     });
   }, 90_000);
+});
+
+describe("images in the request to the model", () => {
+  const message = (seq: number, imageIds: string[]): ChatMessage => ({
+    id: `m${seq}`,
+    sessionId: "s",
+    seq,
+    role: "user",
+    content: `turn ${seq}`,
+    reasoningContent: null,
+    toolCalls: null,
+    toolCallId: null,
+    requestId: null,
+    images: imageIds.map((id) => ({ id, mediaType: "image/png", bytes: PNG.length })),
+    createdAt: "2026-01-01T00:00:00.000Z",
+  });
+  const data = new Map(["a", "b", "c"].map((id) => [id, { mediaType: "image/png" as const, data: PNG }]));
+  const oneUrl = `data:image/png;base64,${PNG.toString("base64")}`.length;
+
+  it("sends the newest images within the budget and names the older ones left out, in their message", () => {
+    const sent = toOpenAiMessages([message(1, ["a", "b"]), message(2, ["c"])], data, 2 * oneUrl);
+    const parts = sent.map((m) => m.content as Array<{ type: string; text?: string }>);
+    expect(parts[1]?.map((p) => p.type)).toEqual(["text", "image_url"]);
+    // of the first message only "b" fits: the budget is counted newest first, image by image
+    expect(parts[0]?.map((p) => p.type)).toEqual(["text", "image_url", "text"]);
+    expect(parts[0]?.[2]?.text).toMatch(/^\[1 earlier image not sent: the chat's images exceed/);
+    // within the budget, all of them
+    const all = toOpenAiMessages([message(1, ["a", "b"]), message(2, ["c"])], data, 3 * oneUrl);
+    expect(all.flatMap((m) => m.content as unknown[])).toHaveLength(5);
+  });
 });
 
 describe("image signatures", () => {

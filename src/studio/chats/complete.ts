@@ -14,7 +14,14 @@ import { ServepilotError } from "../../core/errors.js";
 import type { StudioContext } from "../context.js";
 import { McpSession, type McpTool } from "../mcp/client.js";
 import { listEnabledServers, type McpServer } from "../mcp/servers.js";
-import { type DecodedImage, decodeImages, ImagesField, imageDataUrl } from "./images.js";
+import {
+  type DecodedImage,
+  decodeImages,
+  IMAGE_REQUEST_BUDGET,
+  ImagesField,
+  imageDataUrl,
+  imageDataUrlLength,
+} from "./images.js";
 import {
   appendMessage,
   type ChatMessage,
@@ -430,16 +437,30 @@ export class ChatCompletions {
 
 /**
  * The stored messages as OpenAI chat messages; a tool call left without its result (a turn that was
- * interrupted) gets one saying so, since models refuse a history with unanswered calls.
+ * interrupted) gets one saying so, since models refuse a history with unanswered calls. Images are
+ * sent newest first up to the request's image budget; an older one past it is named in a text part.
  */
-function toOpenAiMessages(
+export function toOpenAiMessages(
   messages: ChatMessage[],
   images: Map<string, DecodedImage>,
+  budget = IMAGE_REQUEST_BUDGET,
 ): Array<Record<string, unknown>> {
+  const sent = new Set<string>();
+  let used = 0;
+  for (const message of [...messages].reverse()) {
+    for (const image of [...message.images].reverse()) {
+      const data = images.get(image.id);
+      if (!data) continue;
+      used += imageDataUrlLength(data);
+      if (used > budget) break;
+      sent.add(image.id);
+    }
+    if (used > budget) break;
+  }
   const answered = new Set(messages.filter((m) => m.role === "tool").map((m) => m.toolCallId));
   const out: Array<Record<string, unknown>> = [];
   for (const message of messages) {
-    out.push(toOpenAi(message, images));
+    out.push(toOpenAi(message, images, sent, budget));
     for (const call of message.role === "assistant" ? (message.toolCalls ?? []) : []) {
       if (!answered.has(call.id)) {
         out.push({ role: "tool", tool_call_id: call.id, content: "not run: the turn was interrupted" });
@@ -449,8 +470,13 @@ function toOpenAiMessages(
   return out;
 }
 
-/** A stored message as OpenAI chat messages take it. */
-function toOpenAi(message: ChatMessage, images: Map<string, DecodedImage>): Record<string, unknown> {
+/** A stored message as OpenAI chat messages take it, with the images in `sent` (of the `budget`). */
+function toOpenAi(
+  message: ChatMessage,
+  images: Map<string, DecodedImage>,
+  sent: Set<string>,
+  budget: number,
+): Record<string, unknown> {
   if (message.role === "tool") {
     return { role: "tool", tool_call_id: message.toolCallId ?? "", content: message.content };
   }
@@ -461,9 +487,19 @@ function toOpenAi(message: ChatMessage, images: Map<string, DecodedImage>): Reco
     // OpenAI content parts: the text, then each image as a data: URL
     const parts: Array<Record<string, unknown>> = [];
     if (message.content !== "") parts.push({ type: "text", text: message.content });
+    let omitted = 0;
     for (const image of message.images) {
       const data = images.get(image.id);
-      if (data) parts.push({ type: "image_url", image_url: { url: imageDataUrl(data) } });
+      if (data && sent.has(image.id))
+        parts.push({ type: "image_url", image_url: { url: imageDataUrl(data) } });
+      else if (data) omitted += 1;
+    }
+    if (omitted > 0) {
+      const mib = Math.floor(budget / 1024 / 1024);
+      parts.push({
+        type: "text",
+        text: `[${omitted} earlier image${omitted === 1 ? "" : "s"} not sent: the chat's images exceed the ${mib} MiB a request carries]`,
+      });
     }
     return { role: message.role, content: parts };
   }

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { ServepilotError } from "../../core/errors.js";
+import { GATEWAY_BODY_LIMIT } from "../gateway/proxy.js";
 
 export const IMAGE_MEDIA_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"] as const;
 export type ImageMediaType = (typeof IMAGE_MEDIA_TYPES)[number];
@@ -17,6 +18,13 @@ export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 /** Body limit of the routes that take images: every image at its largest, in base64, plus the text. */
 export const IMAGE_BODY_LIMIT =
   Math.ceil((MAX_IMAGES_PER_MESSAGE * MAX_IMAGE_BYTES * 4) / 3) + 2 * 1024 * 1024;
+
+/**
+ * The most image bytes (as data: URLs) one chat request to the gateway carries: its body limit less
+ * room for the text of the history. A chat whose images together exceed it sends the newest ones and
+ * says where older ones were left out; one message's images (at most ~26.7 MiB) always fit.
+ */
+export const IMAGE_REQUEST_BUDGET = GATEWAY_BODY_LIMIT - 4 * 1024 * 1024;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -85,6 +93,11 @@ export function decodeImages(images: ImageInput[] | undefined, field: string): D
     decoded.push({ mediaType: sniffed, data });
   }
   return decoded;
+}
+
+/** The length of an image's data: URL, without building it. */
+export function imageDataUrlLength(image: DecodedImage): number {
+  return `data:${image.mediaType};base64,`.length + Math.ceil(image.data.length / 3) * 4;
 }
 
 /** An image as the data: URL of an OpenAI `image_url` part. */

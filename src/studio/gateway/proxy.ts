@@ -16,6 +16,9 @@ import type { RouteTarget } from "./routing.js";
 /** Connections to engines are kept alive: a new TCP connection per request would dominate the overhead. */
 const agent = new Agent({ keepAlive: true, maxSockets: 4096, maxFreeSockets: 256, scheduling: "lifo" });
 
+/** The largest request body the gateway takes: bodies may carry images (base64) for vision-language models. */
+export const GATEWAY_BODY_LIMIT = 32 * 1024 * 1024;
+
 /** The largest non-streamed response body the gateway buffers (embeddings of big batches fit). */
 const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 

@@ -10,7 +10,7 @@ import { openAiError } from "../../core/gateway/openai.js";
 import { PeriodicTask } from "../../runtime/periodic-task.js";
 import { CHAT_SESSION_HEADER, type StudioApp, type StudioContext, type StudioModule } from "../context.js";
 import { createGatewayMetrics } from "../gateway/metrics.js";
-import { forward } from "../gateway/proxy.js";
+import { forward, GATEWAY_BODY_LIMIT } from "../gateway/proxy.js";
 import { RequestRecorder, type RequestRow } from "../gateway/recorder.js";
 import { type RouteTarget, RoutingTable, type StartableModel } from "../gateway/routing.js";
 
@@ -29,8 +29,6 @@ const FORWARDED: ReadonlyArray<readonly [string, string]> = [
 /** Streamed endpoints whose usage chunk the gateway asks for (stream_options.include_usage). */
 const USAGE_STREAMS = new Set(["/v1/chat/completions", "/v1/completions"]);
 
-/** Bodies may carry images (base64) for vision-language models. */
-const GATEWAY_BODY_LIMIT = 32 * 1024 * 1024;
 /** Seconds a client is told to wait for a model that is loading. */
 const RETRY_AFTER_SECONDS = 5;
 
