@@ -141,6 +141,26 @@ describe("studio catalogs", () => {
     expect(bad.body.error.details.fields[0].field).toBe("querystring.vendor");
   });
 
+  it("lists the engine releases the planner models, and a plan takes each", async () => {
+    const response = await s.api("/api/catalog/engines");
+    expect(response.status).toBe(200);
+    const engines = response.body.engines as Array<{
+      engine: string;
+      defaultVersion: string;
+      releases: Array<{ id: string; earliest: string }>;
+    }>;
+    expect(engines.map((e) => e.engine)).toEqual(["vllm", "sglang", "llamacpp"]);
+    const vllm = engines[0];
+    const oldest = vllm?.releases.at(-1);
+    const plan = await s.api("/api/plan", {
+      body: { model: "Qwen/Qwen3-8B", gpu: "h100-sxm", engine: "vllm", engineVersion: oldest?.earliest },
+    });
+    expect(plan.status).toBe(200);
+    expect(plan.body.config.engineVersion).toBe(oldest?.earliest);
+    const byDefault = await s.api("/api/plan", { body: { model: "Qwen/Qwen3-8B", gpu: "h100-sxm" } });
+    expect(byDefault.body.config.engineVersion).toBe(vllm?.defaultVersion);
+  });
+
   it("inspects a model offline", async () => {
     const response = await s.api("/api/models/inspect?model=Qwen/Qwen3-8B");
     expect(response.status).toBe(200);

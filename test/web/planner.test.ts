@@ -90,6 +90,22 @@ describe.skipIf(missing !== null)("studio web UI: planner charts", () => {
     expect(await mode.inputValue()).toBe("");
     expect(await mode.locator("option").first().textContent()).toMatch(/default/i);
     expect(await page.getByLabel("Engine version").inputValue()).toBe("");
+    // its suggestions and hint are the releases GET /api/catalog/engines lists, for the chosen engine
+    const engines = (await s.api("/api/catalog/engines")).body.engines as Array<{
+      engine: string;
+      defaultVersion: string;
+      releases: Array<{ earliest: string }>;
+    }>;
+    const suggested = () =>
+      page
+        .locator("#pl-engine-versions option")
+        .evaluateAll((options) => options.map((o) => o.getAttribute("value")));
+    for (const engine of ["llamacpp", "vllm"]) {
+      const listed = engines.find((e) => e.engine === engine);
+      await page.getByLabel("Engine", { exact: true }).selectOption(engine);
+      await page.getByText(`default ${listed?.defaultVersion};`).waitFor();
+      expect(await suggested()).toEqual(listed?.releases.map((r) => r.earliest));
+    }
 
     const body = {
       model: QWEN,

@@ -7,7 +7,9 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { ServepilotError } from "../../core/errors.js";
+import { engineReleases } from "../../core/plan/engine-releases.js";
 import type { Plan } from "../../core/plan/types.js";
+import { loadEngineCatalog } from "../../runtime/catalog/engine-catalog.js";
 import { loadGpuCatalog } from "../../runtime/catalog/gpu-catalog.js";
 import { type FitResult, fit as fitAcrossGpus } from "../../runtime/fit.js";
 import { generate } from "../../runtime/generate.js";
@@ -103,6 +105,11 @@ export async function inspectModel(
 /** `models`' data object: the model catalog, filtered. */
 export async function catalogModels(ctx: StudioContext, filter: string | undefined) {
   return catalogModelsData(await catalogModelViews({ dataDir: ctx.dataDir, filter }));
+}
+
+/** The engine releases the planner has data for, and the one it uses by default, per engine. */
+export async function catalogEngines(ctx: StudioContext) {
+  return { engines: engineReleases(await loadEngineCatalog({ dataDir: ctx.dataDir })) };
 }
 
 /** `gpus`' data object: the GPU catalog, filtered. */

@@ -9,6 +9,7 @@ import { deleteCachedModel, deleteLocalModel } from "./delete-models.js";
 import type { DownloadJobs } from "./downloads.js";
 import { cachedModels, checkLocalDirs, localModelDirs } from "./local-models.js";
 import {
+  catalogEngines,
   catalogGpus,
   catalogModels,
   fitModel,
@@ -148,6 +149,17 @@ export function registerCatalogRoutes(app: StudioApp, ctx: StudioContext, downlo
     "/api/catalog/gpus",
     { schema: { summary: "The GPU catalog (servepilot gpus).", querystring: CatalogFilterSchema } },
     async (request) => catalogGpus(ctx, request.query.filter, request.query.vendor),
+  );
+
+  app.get(
+    "/api/catalog/engines",
+    {
+      schema: {
+        summary:
+          "The engine releases the planner has memory data for (valid engineVersion values) and its default per engine.",
+      },
+    },
+    async () => catalogEngines(ctx),
   );
 
   app.get(

@@ -22,6 +22,13 @@ interface CatalogGpu {
   memory?: { runtimeGiB?: number | null } | null;
 }
 
+/** GET /api/catalog/engines: the releases the planner has data for, per engine. */
+interface EngineReleases {
+  engine: string;
+  defaultVersion: string;
+  releases: { id: string; versions: string; earliest: string; notes: string | null }[];
+}
+
 interface Range {
   low: number;
   expected: number;
@@ -250,6 +257,7 @@ export default function Planner() {
   const [models, setModels] = useState<CatalogModel[]>([]);
   const [gpus, setGpus] = useState<CatalogGpu[]>([]);
   const [detected, setDetected] = useState<string | null>(null);
+  const [engines, setEngines] = useState<EngineReleases[]>([]);
   const [plan, setPlan] = useState<Plan | null>(null);
   const [planned, setPlanned] = useState<Record<string, string | number> | null>(null);
   const [files, setFiles] = useState<GeneratedFile[] | null>(null);
@@ -265,6 +273,9 @@ export default function Planner() {
     api<{ gpus: CatalogGpu[] }>("/api/catalog/gpus")
       .then((body) => setGpus(body.gpus))
       .catch(() => setGpus([]));
+    api<{ engines: EngineReleases[] }>("/api/catalog/engines")
+      .then((body) => setEngines(body.engines))
+      .catch(() => setEngines([]));
     api<{ ok: boolean; gpus: { name: string }[] }>("/api/gpus")
       .then((body) => {
         const first = body.gpus[0];
@@ -272,6 +283,8 @@ export default function Planner() {
       })
       .catch(() => setDetected(null));
   }, []);
+
+  const releases = engines.find((e) => e.engine === form.engine);
 
   const matches = useMemo(() => {
     const query = form.model.trim().toLowerCase();
@@ -420,14 +433,26 @@ export default function Planner() {
             id="pl-engine-version"
             value={form.engineVersion}
             onChange={set("engineVersion")}
-            placeholder="newest known"
+            placeholder={releases ? releases.defaultVersion : "newest known"}
             maxLength={40}
             autoComplete="off"
             spellCheck={false}
+            list="pl-engine-versions"
             aria-describedby="pl-engine-version-hint"
           />
+          <datalist id="pl-engine-versions">
+            {releases?.releases.map((r) => (
+              <option key={r.id} value={r.earliest}>
+                {r.versions}
+              </option>
+            ))}
+          </datalist>
           <small id="pl-engine-version-hint" className="muted">
-            Optional: the release to model, e.g. 0.11.0 (vLLM) or b6981 (llama.cpp).
+            {releases
+              ? `Optional: the release to model (default ${releases.defaultVersion}; data from ${
+                  releases.releases.at(-1)?.earliest ?? "?"
+                } on).`
+              : "Optional: the release to model, e.g. 0.11.0 (vLLM) or b6981 (llama.cpp)."}
           </small>
         </div>
         <fieldset className="wide workload">
