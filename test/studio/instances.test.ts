@@ -38,6 +38,17 @@ describe("studio instances", () => {
     });
     const name = launched.body.name as string;
 
+    // the launch's "ready" goes out once the instance is recorded ready: a client reacting to it reads so
+    await events.waitFor(
+      (e) =>
+        e.type === "launch" &&
+        e.data.instance === name &&
+        e.data.phase === "ready" &&
+        e.data.line === undefined,
+      60_000,
+      `${name} launch ready`,
+    );
+    expect((await s.api(`/api/instances/${name}`)).body.status).toBe("ready");
     await events.waitFor(isInstanceEvent(name, "ready"), 60_000, `${name} ready`);
     const phases = events.events
       .filter((e) => e.type === "launch" && e.data.line === undefined)

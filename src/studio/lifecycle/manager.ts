@@ -399,7 +399,9 @@ export class LifecycleManager {
         if (p.line === undefined) {
           progress.phase = p.phase;
           progress.percent = p.percent;
-          this.progress(name, p.phase, p.percent);
+          // "ready" goes out once the instance record says so (onLaunchEnded), so that a client
+          // reacting to it reads a ready instance
+          if (p.phase !== "ready") this.progress(name, p.phase, p.percent);
         } else {
           this.progress(name, p.phase, p.percent, { line: p.line });
         }
@@ -457,6 +459,7 @@ export class LifecycleManager {
     const record = await readInstance(this.dataDir, tracked.name).catch(() => null);
     if (!this.closed)
       await this.store.recordPlanVsActual(result.name, result.model, result.engine, result.planVsActual);
+    this.progress(tracked.name, "ready", null);
     this.announce(tracked.name, "ready", record, { reason, planVsActual: result.planVsActual });
   }
 
