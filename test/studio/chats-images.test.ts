@@ -157,6 +157,25 @@ describe("chat images", () => {
     expect(stored.body.messages.flatMap((m: { images: unknown[] }) => m.images)).toHaveLength(8);
   }, 120_000);
 
+  it("a history over the gateway's body limit is refused with its size, not as a dropped connection", async () => {
+    const s = await studioWithQwen();
+    const chat = (await s.api("/api/chats", { body: { model: "qwen3-8b" } })).body;
+    // 35 messages of 1,000,000 characters: 33.4 MiB of history, over the 32 MiB a request carries
+    for (let i = 0; i < 35; i += 1) {
+      const added = await s.api(`/api/chats/${chat.id}/messages`, {
+        body: { role: i % 2 === 0 ? "user" : "assistant", content: "x".repeat(1_000_000) },
+      });
+      expect(added.status).toBe(201);
+    }
+    const { status, events } = await complete(s, chat.id, { content: "and now?", tools: false });
+    expect(status).toBe(200);
+    const [error] = named(events, "error");
+    expect(error).toMatchObject({ code: "INVALID_ARGUMENT" });
+    expect(error.message).toMatch(
+      /^the chat's history is 33\.\d MiB, over the 32\.0 MiB a request to the gateway carries; fork/,
+    );
+  }, 120_000);
+
   it("puts a reasoning model's <think> block into the message's reasoning, not its content", async () => {
     const s = await studioWithQwen({
       EMULATOR_REPLY: "<think>The user greets me. I greet back.</think>Hello, how can I help?",

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { eventData, SseEventSplitter } from "../../core/gateway/sse-events.js";
 import { CHAT_SESSION_HEADER, internalGatewayHeaders, type StudioContext } from "../context.js";
+import { GATEWAY_BODY_LIMIT } from "../gateway/proxy.js";
 import type { ToolCall } from "./store.js";
 
 export interface UpstreamUsage {
@@ -40,7 +41,7 @@ export class UpstreamError extends Error {
     if (this.status === 404) return "MODEL_NOT_FOUND";
     if (this.status === 401 || this.status === 403) return "UNAUTHORIZED";
     if (this.status === 429) return "RATE_LIMITED";
-    if (this.status === 400 || this.status === 422) return "INVALID_ARGUMENT";
+    if (this.status === 400 || this.status === 413 || this.status === 422) return "INVALID_ARGUMENT";
     return "NETWORK_ERROR";
   }
 }
@@ -72,6 +73,23 @@ async function failure(response: Response): Promise<UpstreamError> {
   return new UpstreamError(response.status, `the gateway answered ${response.status}: ${message}`);
 }
 
+/**
+ * The JSON body of a request to the gateway. One over its body limit is refused here with the reason:
+ * the gateway would answer 413 while the body still uploads, which reads as a dropped connection.
+ */
+function gatewayBody(body: Record<string, unknown>): string {
+  const text = JSON.stringify(body);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > GATEWAY_BODY_LIMIT) {
+    const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
+    throw new UpstreamError(
+      413,
+      `the chat's history is ${mib(bytes)} MiB, over the ${mib(GATEWAY_BODY_LIMIT)} MiB a request to the gateway carries; fork the chat from a later message to go on`,
+    );
+  }
+  return text;
+}
+
 interface ToolCallDelta {
   index?: number;
   id?: string;
@@ -91,7 +109,7 @@ export async function streamCompletion(
   const response = await fetch(`${ctx.baseUrl}/v1/chat/completions`, {
     method: "POST",
     headers: headersFor(ctx, sessionId, sentId),
-    body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+    body: gatewayBody({ ...body, stream: true, stream_options: { include_usage: true } }),
     signal,
   });
   if (!response.ok || response.body === null) throw await failure(response);
@@ -205,7 +223,7 @@ export async function plainCompletion(
   const response = await fetch(`${ctx.baseUrl}/v1/chat/completions`, {
     method: "POST",
     headers: headersFor(ctx, sessionId, randomUUID()),
-    body: JSON.stringify({ ...body, stream: false }),
+    body: gatewayBody({ ...body, stream: false }),
     signal,
   });
   if (!response.ok) throw await failure(response);
