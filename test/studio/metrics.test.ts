@@ -159,12 +159,15 @@ describe("engine metrics through the studio", () => {
   it("scrapes a live engine: metrics events, /api/metrics and /metrics show tokens/s; totals survive a restart", async () => {
     const engine = emulator as RunningEmulator;
     const s = await studio({ apiKey: KEY });
+    // a request answered before the studio's first scrape (as right after a launch) still counts:
+    // the engine became ready after the studio started, so its counters count from zero
+    await chat(engine, "served before the first scrape");
     await writeInstance(s.dataDir, recordFor(s.dataDir, engine, "emu"));
     const events: Array<Record<string, unknown>> = [];
     s.ctx.events.subscribe((event) => {
       if (event.type === "metrics") events.push(event.data as Record<string, unknown>);
     });
-    // the first scrape sets the baseline; then traffic
+    // then traffic between scrapes, for the rates
     await pollUntil(async () => (events.length > 0 ? true : undefined), "a first metrics event");
     const flowing = await pollUntil(async () => {
       await chat(engine, `hello number ${events.length}`);

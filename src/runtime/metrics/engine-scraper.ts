@@ -25,6 +25,8 @@ export interface ScrapeTarget {
   endpoint: string;
   /** GPUs the instance runs on (physical indices), for per-model GPU time. */
   gpuIndices: number[];
+  /** When the engine became ready (ISO), if recorded. */
+  readyAt?: string | null;
 }
 
 export interface InstanceMetrics {
@@ -54,6 +56,13 @@ export interface EngineScraperOptions {
   fetchText?: FetchText;
   clock?: MonotonicClock;
   wallNow?: () => number;
+  /**
+   * Wall time (ms) from which engines are known to be seen from their start: a first scrape of an
+   * engine that became ready at or after it counts its counters from zero (they were never counted),
+   * averaged since ready, instead of taking them as the baseline. An engine ready before it (adopted
+   * from an earlier studio) keeps the first scrape as its baseline. Unset: always the baseline.
+   */
+  countFromStartSinceMs?: number;
   /** Every scrape's outcome, success or failure. */
   onResult?: (result: InstanceMetrics) => void;
   /** After each round, with every live instance's outcome. */
@@ -67,6 +76,9 @@ interface InstanceState {
   previous: { exposition: Exposition; atMs: number } | null;
   latest: InstanceMetrics;
 }
+
+/** A scrape of an engine that has counted nothing yet. */
+const EMPTY_EXPOSITION: Exposition = parsePromText("");
 
 async function defaultFetchText(url: string, signal: AbortSignal): Promise<string> {
   const response = await fetch(url, { signal, headers: { accept: "text/plain; version=0.0.4" } });
@@ -93,6 +105,7 @@ export async function liveInstanceTargets(
       engine: r.engine,
       endpoint: r.endpoint,
       gpuIndices: r.gpus.map((g) => g.index),
+      readyAt: r.readyAt,
     }));
 }
 
@@ -199,6 +212,15 @@ export class EngineScraper {
     return state;
   }
 
+  /** Seconds since a target became ready when its counters were never counted (see countFromStartSinceMs). */
+  private sinceStart(target: ScrapeTarget): number | null {
+    const from = this.options.countFromStartSinceMs;
+    const readyMs = target.readyAt ? Date.parse(target.readyAt) : Number.NaN;
+    if (from === undefined || !Number.isFinite(readyMs) || readyMs < from) return null;
+    // rates average over the time since ready, at least one interval (clocks may disagree by a little)
+    return Math.max((this.wallNow() - readyMs) / 1000, this.options.intervalMs / 1000);
+  }
+
   private async scrape(target: ScrapeTarget): Promise<InstanceMetrics> {
     const state = this.stateFor(target);
     const map = this.options.maps[target.engine];
@@ -217,13 +239,13 @@ export class EngineScraper {
     }
     const atMs = this.clock();
     const exposition = parsePromText(text);
-    const elapsedSeconds = state.previous === null ? null : (atMs - state.previous.atMs) / 1000;
+    const since = state.previous === null ? this.sinceStart(target) : null;
     const derived = pickModel(
       deriveEngineMetrics({
         map,
-        before: state.previous?.exposition ?? null,
+        before: since !== null ? EMPTY_EXPOSITION : (state.previous?.exposition ?? null),
         after: exposition,
-        elapsedSeconds,
+        elapsedSeconds: since ?? (state.previous === null ? null : (atMs - state.previous.atMs) / 1000),
       }),
       target.model,
     );

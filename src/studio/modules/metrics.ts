@@ -301,6 +301,8 @@ export const metricsModule: StudioModule = {
       maps,
       intervalMs: ctx.options.scrapeMs,
       targets: () => liveInstanceTargets(ctx.dataDir, Object.keys(maps)),
+      // engines that become ready from now on were never scraped: their tokens count from zero
+      countFromStartSinceMs: Date.now(),
       onResult: (result) => onEngineResult(ctx, result),
       onRound: (results) => state.exporter.keepInstances(new Set(results.map((r) => r.instance))),
       onTargetsError: (error) => ctx.log.warn({ err: error }, "metrics: could not read the instance records"),

@@ -20,6 +20,9 @@ const TARGET: ScrapeTarget = {
   gpuIndices: [0],
 };
 
+/** sglang:generation_tokens_total in sglang-a.prom. */
+const GENERATED_A = 20_000;
+
 let maps: EngineMetricMaps;
 beforeAll(async () => {
   maps = await loadEngineMetricMaps();
@@ -64,6 +67,38 @@ describe("EngineScraper", () => {
     expect(third?.metrics?.generationTokensPerSecond).toBe(1000); // the last figures, marked stale
     expect(scraper.latestFor("qwen")).toEqual(third);
     expect(results).toHaveLength(3);
+  });
+
+  it("counts an engine that became ready since it started from zero, and an older one from its first scrape", async () => {
+    const start = Date.parse("2026-11-22T10:00:00Z");
+    const results = new Map<string, InstanceMetrics>();
+    const scraper = new EngineScraper({
+      maps,
+      intervalMs: 1000,
+      countFromStartSinceMs: start,
+      wallNow: () => start + 60_000,
+      targets: async () => [
+        // launched by this studio: ready 20 s after it started, scraped 40 s after that
+        { ...TARGET, instance: "fresh", readyAt: new Date(start + 20_000).toISOString() },
+        // adopted: ready before the studio started (an earlier studio may have counted its tokens)
+        { ...TARGET, instance: "adopted", readyAt: new Date(start - 1).toISOString() },
+        { ...TARGET, instance: "unknown", readyAt: null },
+        // ready "after" the scrape by a clock that runs a little ahead: averaged over one interval
+        { ...TARGET, instance: "ahead", readyAt: new Date(start + 60_500).toISOString() },
+      ],
+      fetchText: async () => fixture("sglang-a.prom"),
+      onResult: (r) => results.set(r.instance, r),
+    });
+    await scraper.scrapeOnce();
+    const fresh = results.get("fresh")?.metrics;
+    expect(fresh?.generationTokens).toBe(GENERATED_A);
+    expect(fresh?.intervalSeconds).toBe(40);
+    expect(fresh?.generationTokensPerSecond).toBe(GENERATED_A / 40);
+    expect(results.get("ahead")?.metrics?.generationTokensPerSecond).toBe(GENERATED_A / 1);
+    for (const baseline of ["adopted", "unknown"]) {
+      expect(results.get(baseline)?.metrics?.generationTokens, baseline).toBeNull();
+      expect(results.get(baseline)?.metrics?.intervalSeconds, baseline).toBeNull();
+    }
   });
 
   it("forgets instances that are no longer live", async () => {
