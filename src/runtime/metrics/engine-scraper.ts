@@ -189,7 +189,9 @@ export class EngineScraper {
       state !== undefined &&
       (state.target.endpoint !== target.endpoint ||
         state.target.engine !== target.engine ||
-        state.target.model !== target.model);
+        state.target.model !== target.model ||
+        // a new readyAt is a new engine process (a restart on the same port): new counters
+        (state.target.readyAt ?? null) !== (target.readyAt ?? null));
     if (state === undefined || changed) {
       state = {
         target,

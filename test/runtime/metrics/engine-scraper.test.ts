@@ -101,6 +101,29 @@ describe("EngineScraper", () => {
     }
   });
 
+  it("takes a new readyAt on the same endpoint as a new engine process, with counters from zero", async () => {
+    const start = Date.parse("2026-11-22T10:00:00Z");
+    let target: ScrapeTarget = { ...TARGET, readyAt: new Date(start + 10_000).toISOString() };
+    const bodies = [fixture("sglang-a.prom"), fixture("sglang-b.prom")];
+    let wall = start + 20_000;
+    const scraper = new EngineScraper({
+      maps,
+      intervalMs: 1000,
+      countFromStartSinceMs: start,
+      wallNow: () => wall,
+      targets: async () => [target],
+      fetchText: async () => bodies.shift() ?? "",
+    });
+    const [first] = await scraper.scrapeOnce();
+    expect(first?.metrics?.generationTokens).toBe(GENERATED_A);
+    // restarted on the same port; its counters, new, are already above the old process's last ones
+    target = { ...target, readyAt: new Date(start + 30_000).toISOString() };
+    wall = start + 40_000;
+    const [second] = await scraper.scrapeOnce();
+    expect(second?.metrics?.generationTokens).toBe(GENERATED_A + 4000);
+    expect(second?.metrics?.intervalSeconds).toBe(10);
+  });
+
   it("forgets instances that are no longer live", async () => {
     let targets = [TARGET];
     const scraper = new EngineScraper({
