@@ -222,6 +222,41 @@ describe("engine metrics through the studio", () => {
     );
   });
 
+  it("counts what an engine served while no studio ran: the next studio resumes from the stored baseline", async () => {
+    const engine = emulator as RunningEmulator;
+    const lifetimeTokens = async (s: Awaited<ReturnType<typeof studio>>) =>
+      (await s.api("/api/metrics/lifetime")).body.totals.generation_tokens as number;
+    const first = await studio({});
+    const record = recordFor(first.dataDir, engine, "emu");
+    await writeInstance(first.dataDir, record);
+    await chat(engine, "served while the first studio runs");
+    const servedFirst = await emulatorGenerationTokens(engine);
+    // a new data directory, a process never counted: all of its counter is counted
+    await pollUntil(
+      async () => ((await lifetimeTokens(first)) === servedFirst ? true : undefined),
+      "the first studio to count the engine's counter",
+    );
+    await closeStudio(first);
+
+    await chat(engine, "served while no studio runs");
+    const servedAfter = await emulatorGenerationTokens(engine);
+    expect(servedAfter).toBeGreaterThan(servedFirst);
+    const second = await studio({ dataDir: first.dataDir });
+    // the same engine process (same readyAt), found running by the next studio
+    await writeInstance(second.dataDir, record);
+    await pollUntil(
+      async () => ((await lifetimeTokens(second)) === servedAfter ? true : undefined),
+      "the second studio to count what was served in between, once",
+    );
+    // more scrapes count nothing twice
+    const scrapes = (await second.api("/api/metrics/emu")).body.scrapedAt as string;
+    await pollUntil(
+      async () => ((await second.api("/api/metrics/emu")).body.scrapedAt !== scrapes ? true : undefined),
+      "a later scrape",
+    );
+    expect(await lifetimeTokens(second)).toBe(servedAfter);
+  });
+
   it("marks an engine that stops answering stale and keeps running", async () => {
     const dying = await startEmulator("ok");
     try {

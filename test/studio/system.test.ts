@@ -131,7 +131,12 @@ describe("studio frame", () => {
       name: string;
     }>;
     expect(applied.map((r) => r.name)).toEqual(Object.keys(MIGRATIONS).sort());
-    expect(applied.map((r) => r.name)).toEqual(["0001_initial", "0002_gateway", "0003_chat_attachments"]);
+    expect(applied.map((r) => r.name)).toEqual([
+      "0001_initial",
+      "0002_gateway",
+      "0003_chat_attachments",
+      "0004_engine_baselines",
+    ]);
     const tables = (
       db.prepare("select name from sqlite_master where type = 'table'").all() as Array<{ name: string }>
     ).map((r) => r.name);

@@ -44,6 +44,16 @@ export interface InstanceMetrics {
   metrics: DerivedEngineMetrics | null;
 }
 
+/** An engine process's counters at one scrape: where counting resumes from. */
+export interface EngineBaseline {
+  instance: string;
+  /** The engine process's readyAt (ISO), which tells one process from the next. */
+  readyAt: string;
+  /** Wall time of the scrape (ms). */
+  scrapedAtMs: number;
+  exposition: Exposition;
+}
+
 export type FetchText = (url: string, signal: AbortSignal) => Promise<string>;
 
 export interface EngineScraperOptions {
@@ -57,12 +67,12 @@ export interface EngineScraperOptions {
   clock?: MonotonicClock;
   wallNow?: () => number;
   /**
-   * Wall time (ms) from which engines are known to be seen from their start: a first scrape of an
-   * engine that became ready at or after it counts its counters from zero (they were never counted),
-   * averaged since ready, instead of taking them as the baseline. An engine ready before it (adopted
-   * from an earlier studio) keeps the first scrape as its baseline. Unset: always the baseline.
+   * What was persisted as counted of an engine process, for its first scrape by this scraper. With
+   * it, a target with a `readyAt` resumes from the baseline returned for that same process (same
+   * `readyAt`), or else counts its counters from zero since it became ready (nothing it served was
+   * persisted as counted). Without it, or without a `readyAt`, the first scrape is the baseline.
    */
-  countFromStartSinceMs?: number;
+  countedBefore?: (target: ScrapeTarget) => EngineBaseline | null;
   /** Every scrape's outcome, success or failure. */
   onResult?: (result: InstanceMetrics) => void;
   /** After each round, with every live instance's outcome. */
@@ -73,7 +83,7 @@ export interface EngineScraperOptions {
 
 interface InstanceState {
   target: ScrapeTarget;
-  previous: { exposition: Exposition; atMs: number } | null;
+  previous: { exposition: Exposition; atMs: number; wallMs: number } | null;
   latest: InstanceMetrics;
 }
 
@@ -111,6 +121,8 @@ export async function liveInstanceTargets(
 
 export class EngineScraper {
   private readonly states = new Map<string, InstanceState>();
+  /** The last scrape of each engine process counted, by instance (see baselines()). */
+  private readonly seen = new Map<string, EngineBaseline>();
   private readonly fetchText: FetchText;
   private readonly clock: MonotonicClock;
   private readonly wallNow: () => number;
@@ -214,13 +226,28 @@ export class EngineScraper {
     return state;
   }
 
-  /** Seconds since a target became ready when its counters were never counted (see countFromStartSinceMs). */
-  private sinceStart(target: ScrapeTarget): number | null {
-    const from = this.options.countFromStartSinceMs;
+  /**
+   * Where a first scrape counts from (see `countedBefore`): what this scraper last saw of the same
+   * process (a target that dropped out of the list and came back), what was persisted, or zero. Rates
+   * average over the time since then, at least one interval (clocks may disagree by a little).
+   */
+  private startingPoint(target: ScrapeTarget): { exposition: Exposition; seconds: number } | null {
     const readyMs = target.readyAt ? Date.parse(target.readyAt) : Number.NaN;
-    if (from === undefined || !Number.isFinite(readyMs) || readyMs < from) return null;
-    // rates average over the time since ready, at least one interval (clocks may disagree by a little)
-    return Math.max((this.wallNow() - readyMs) / 1000, this.options.intervalMs / 1000);
+    if (this.options.countedBefore === undefined || !Number.isFinite(readyMs)) return null;
+    const seen = this.seen.get(target.instance);
+    const from =
+      seen !== undefined && seen.readyAt === target.readyAt ? seen : this.options.countedBefore(target);
+    const same = from !== null && from.readyAt === target.readyAt;
+    const sinceMs = same ? from.scrapedAtMs : readyMs;
+    return {
+      exposition: same ? from.exposition : EMPTY_EXPOSITION,
+      seconds: Math.max((this.wallNow() - sinceMs) / 1000, this.options.intervalMs / 1000),
+    };
+  }
+
+  /** The last scrape of every engine process this scraper has counted (kept when a target leaves). */
+  baselines(): EngineBaseline[] {
+    return [...this.seen.values()];
   }
 
   private async scrape(target: ScrapeTarget): Promise<InstanceMetrics> {
@@ -241,20 +268,30 @@ export class EngineScraper {
     }
     const atMs = this.clock();
     const exposition = parsePromText(text);
-    const since = state.previous === null ? this.sinceStart(target) : null;
+    const start = state.previous === null ? this.startingPoint(target) : null;
     const derived = pickModel(
       deriveEngineMetrics({
         map,
-        before: since !== null ? EMPTY_EXPOSITION : (state.previous?.exposition ?? null),
+        before: start?.exposition ?? state.previous?.exposition ?? null,
         after: exposition,
-        elapsedSeconds: since ?? (state.previous === null ? null : (atMs - state.previous.atMs) / 1000),
+        elapsedSeconds:
+          start?.seconds ?? (state.previous === null ? null : (atMs - state.previous.atMs) / 1000),
       }),
       target.model,
     );
-    state.previous = { exposition, atMs };
+    const wallMs = this.wallNow();
+    state.previous = { exposition, atMs, wallMs };
+    if (target.readyAt) {
+      this.seen.set(target.instance, {
+        instance: target.instance,
+        readyAt: target.readyAt,
+        scrapedAtMs: wallMs,
+        exposition,
+      });
+    }
     state.latest = {
       ...state.latest,
-      scrapedAt: new Date(this.wallNow()).toISOString(),
+      scrapedAt: new Date(wallMs).toISOString(),
       stale: false,
       error: null,
       parseErrors: exposition.errors.length,

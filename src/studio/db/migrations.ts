@@ -211,11 +211,28 @@ const migration0003: Migration = {
   },
 };
 
+/**
+ * Each live engine's counters as of the last write of the lifetime totals (written in the same
+ * transaction), so that a studio started later counts that engine process from exactly there.
+ */
+const migration0004: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("engine_baselines")
+      .addColumn("instance", "text", (c) => c.primaryKey())
+      .addColumn("ready_at", "text", (c) => c.notNull())
+      .addColumn("scraped_at", "text", (c) => c.notNull())
+      .addColumn("samples", "text", (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** Migrations by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001_initial": migration0001,
   "0002_gateway": migration0002,
   "0003_chat_attachments": migration0003,
+  "0004_engine_baselines": migration0004,
 };
 
 export const migrationProvider: MigrationProvider = {

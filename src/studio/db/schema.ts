@@ -69,6 +69,16 @@ export interface LifetimeMetricsTable {
   updated_at: string;
 }
 
+/** An engine process's counters at the last write of the lifetime totals (see migration 0004). */
+export interface EngineBaselinesTable {
+  instance: string;
+  /** The instance record's readyAt: identifies the engine process. */
+  ready_at: string;
+  scraped_at: string;
+  /** JSON: the scrape's counter and histogram samples, [name, labels, value][]. */
+  samples: string;
+}
+
 /** Model downloads into the Hugging Face cache, run as jobs. */
 export interface DownloadsTable {
   id: string;
@@ -208,6 +218,7 @@ export interface StudioDatabase {
   plan_vs_actual: PlanVsActualTable;
   peak_metrics: PeakMetricsTable;
   lifetime_metrics: LifetimeMetricsTable;
+  engine_baselines: EngineBaselinesTable;
   downloads: DownloadsTable;
   api_keys: ApiKeysTable;
   requests: RequestsTable;

@@ -5,10 +5,17 @@
  * Lifetime keys: `<counter>` for the studio-wide total and `model:<model>:<counter>` per model, with
  * counter one of prompt_tokens, generation_tokens, requests, gpu_seconds, gpu_busy_seconds,
  * energy_wh (energy_wh is studio-wide only: GPUs are shared).
+ *
+ * With the totals, each engine process's counters as of the same moment (`engine_baselines`), so a
+ * studio started later, even after a SIGKILL, counts every engine it finds from exactly where the
+ * stored totals stop: tokens served while no studio ran, or after the last write, are not lost, and
+ * none is counted twice.
  */
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import type { DerivedEngineMetrics } from "../../core/metrics/engine-metrics.js";
+import type { Exposition, Sample } from "../../core/metrics/prom-text.js";
+import type { EngineBaseline, ScrapeTarget } from "../../runtime/metrics/engine-scraper.js";
 import type { StudioDatabase } from "../db/schema.js";
 
 export const LIFETIME_COUNTERS = [
@@ -39,6 +46,26 @@ export interface LifetimeTotals {
 
 const MODEL_KEY = /^model:(.+):([a-z_]+)$/;
 
+/** The family a sample belongs to (`x_total`, `x_bucket`, `x_sum`, `x_count` → `x`), for its TYPE. */
+function familyType(exposition: Exposition, name: string): string | undefined {
+  return exposition.types[name] ?? exposition.types[name.replace(/_(total|bucket|sum|count|created)$/, "")];
+}
+
+/** The samples counting resumes from (counters and histograms; gauges are read afresh), as JSON. */
+export function baselineSamplesJson(exposition: Exposition): string {
+  const kept = exposition.samples
+    .filter((s) => Number.isFinite(s.value) && familyType(exposition, s.name) !== "gauge")
+    .map((s) => [s.name, s.labels, s.value]);
+  return JSON.stringify(kept);
+}
+
+/** The exposition stored by baselineSamplesJson. */
+export function baselineExposition(json: string): Exposition {
+  const rows = JSON.parse(json) as Array<[string, Record<string, string>, number]>;
+  const samples: Sample[] = rows.map(([name, labels, value]) => ({ name, labels, value, timestampMs: null }));
+  return { samples, help: {}, types: {}, errors: [] };
+}
+
 function higher(current: number | null, candidate: number | null): number | null {
   if (candidate === null || !Number.isFinite(candidate)) return current;
   return current === null || candidate > current ? candidate : current;
@@ -55,6 +82,11 @@ export class MetricsStore {
   private readonly lifetime = new Map<string, number>();
   private readonly pending = new Map<string, number>();
   private flushing: Promise<void> | null = null;
+  /** Baselines read at load, by instance: where counting resumes for engine processes found running. */
+  private readonly storedBaselines = new Map<string, EngineBaseline>();
+  /** Scrape time of the baseline last written, by instance. */
+  private readonly writtenBaselines = new Map<string, number>();
+  private baselineSource: () => EngineBaseline[] = () => [];
 
   constructor(
     private readonly db: Kysely<StudioDatabase>,
@@ -77,6 +109,31 @@ export class MetricsStore {
     }
     const rows = await this.db.selectFrom("lifetime_metrics").selectAll().execute();
     for (const row of rows) this.lifetime.set(row.key, row.value);
+    const baselines = await this.db.selectFrom("engine_baselines").selectAll().execute();
+    for (const row of baselines) {
+      const scrapedAtMs = Date.parse(row.scraped_at);
+      try {
+        this.storedBaselines.set(row.instance, {
+          instance: row.instance,
+          readyAt: row.ready_at,
+          scrapedAtMs,
+          exposition: baselineExposition(row.samples),
+        });
+        this.writtenBaselines.set(row.instance, scrapedAtMs);
+      } catch {
+        // an unreadable row: that engine counts from zero
+      }
+    }
+  }
+
+  /** What was stored as counted of an instance's engine process (the scraper's `countedBefore`). */
+  countedBefore(target: ScrapeTarget): EngineBaseline | null {
+    return this.storedBaselines.get(target.instance) ?? null;
+  }
+
+  /** Where flushes read the engines' current baselines from (the scraper's `baselines()`). */
+  setBaselineSource(source: () => EngineBaseline[]): void {
+    this.baselineSource = source;
   }
 
   /** Records a derived scrape: beats peaks where it does. Returns true when a peak changed. */
@@ -152,7 +209,12 @@ export class MetricsStore {
   /** Writes dirty peaks and pending increments in one transaction (serialised). */
   flush(): Promise<void> {
     const run = async () => {
-      if (this.dirtyPeaks.size === 0 && this.pending.size === 0) return;
+      // the baselines match the increments: both are taken now, in the same turn, and every scrape
+      // adds its increments in the turn it becomes a baseline
+      const baselines = this.baselineSource().filter(
+        (b) => this.writtenBaselines.get(b.instance) !== b.scrapedAtMs,
+      );
+      if (this.dirtyPeaks.size === 0 && this.pending.size === 0 && baselines.length === 0) return;
       const peaks = [...this.dirtyPeaks].flatMap((m) => {
         const p = this.peaks.get(m);
         return p === undefined ? [] : [p];
@@ -193,7 +255,22 @@ export class MetricsStore {
               )
               .execute();
           }
+          for (const b of baselines) {
+            const row = {
+              instance: b.instance,
+              ready_at: b.readyAt,
+              scraped_at: new Date(b.scrapedAtMs).toISOString(),
+              samples: baselineSamplesJson(b.exposition),
+            };
+            const { instance: _instance, ...update } = row;
+            await trx
+              .insertInto("engine_baselines")
+              .values(row)
+              .onConflict((oc) => oc.column("instance").doUpdateSet(update))
+              .execute();
+          }
         });
+        for (const b of baselines) this.writtenBaselines.set(b.instance, b.scrapedAtMs);
         for (const [key, amount] of increments)
           this.lifetime.set(key, (this.lifetime.get(key) ?? 0) + amount);
       } catch (error) {

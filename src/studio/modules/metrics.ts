@@ -301,12 +301,13 @@ export const metricsModule: StudioModule = {
       maps,
       intervalMs: ctx.options.scrapeMs,
       targets: () => liveInstanceTargets(ctx.dataDir, Object.keys(maps)),
-      // engines that become ready from now on were never scraped: their tokens count from zero
-      countFromStartSinceMs: Date.now(),
+      // an engine process resumes from what was stored as counted with the totals, else from zero
+      countedBefore: (target) => state.store.countedBefore(target),
       onResult: (result) => onEngineResult(ctx, result),
       onRound: (results) => state.exporter.keepInstances(new Set(results.map((r) => r.instance))),
       onTargetsError: (error) => ctx.log.warn({ err: error }, "metrics: could not read the instance records"),
     });
+    state.store.setBaselineSource(() => state.scraper?.baselines() ?? []);
     state.scraper.start();
     state.sampler.start();
     state.flushTimer = setInterval(() => void flush(ctx), METRICS_FLUSH_MS);

@@ -2,8 +2,10 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EngineMetricMaps } from "../../../src/core/metrics/engine-metrics.js";
+import { parsePromText } from "../../../src/core/metrics/prom-text.js";
 import { loadEngineMetricMaps } from "../../../src/runtime/metrics/engine-metric-names.js";
 import {
+  type EngineBaseline,
   EngineScraper,
   type InstanceMetrics,
   type ScrapeTarget,
@@ -69,59 +71,105 @@ describe("EngineScraper", () => {
     expect(results).toHaveLength(3);
   });
 
-  it("counts an engine that became ready since it started from zero, and an older one from its first scrape", async () => {
+  it("resumes an engine process from its stored baseline, counts one without from zero, an unknown one from its first scrape", async () => {
     const start = Date.parse("2026-11-22T10:00:00Z");
+    const readyAt = (ms: number) => new Date(start + ms).toISOString();
+    const at = (port: number, instance: string, ready: string | null): ScrapeTarget => ({
+      ...TARGET,
+      instance,
+      endpoint: `http://127.0.0.1:${port}`,
+      readyAt: ready,
+    });
+    const stored: Record<string, EngineBaseline> = {
+      // counted up to sglang-a.prom by an earlier studio, 30 s before this scrape
+      resumed: {
+        instance: "resumed",
+        readyAt: readyAt(-100_000),
+        scrapedAtMs: start + 30_000,
+        exposition: parsePromText(fixture("sglang-a.prom")),
+      },
+      // stored for an earlier process of the instance: this one was never counted
+      restarted: {
+        instance: "restarted",
+        readyAt: readyAt(-100_000),
+        scrapedAtMs: start,
+        exposition: parsePromText(fixture("sglang-a.prom")),
+      },
+    };
     const results = new Map<string, InstanceMetrics>();
     const scraper = new EngineScraper({
       maps,
       intervalMs: 1000,
-      countFromStartSinceMs: start,
+      countedBefore: (target) => stored[target.instance] ?? null,
       wallNow: () => start + 60_000,
       targets: async () => [
-        // launched by this studio: ready 20 s after it started, scraped 40 s after that
-        { ...TARGET, instance: "fresh", readyAt: new Date(start + 20_000).toISOString() },
-        // adopted: ready before the studio started (an earlier studio may have counted its tokens)
-        { ...TARGET, instance: "adopted", readyAt: new Date(start - 1).toISOString() },
-        { ...TARGET, instance: "unknown", readyAt: null },
-        // ready "after" the scrape by a clock that runs a little ahead: averaged over one interval
-        { ...TARGET, instance: "ahead", readyAt: new Date(start + 60_500).toISOString() },
+        at(1, "fresh", readyAt(20_000)),
+        at(2, "resumed", readyAt(-100_000)),
+        at(3, "restarted", readyAt(10_000)),
+        at(4, "unknown", null),
+        // ready "after" the scrape by a clock running a little ahead: averaged over one interval
+        at(5, "ahead", readyAt(60_500)),
       ],
-      fetchText: async () => fixture("sglang-a.prom"),
+      fetchText: async (url) => fixture(url.includes(":2/") ? "sglang-b.prom" : "sglang-a.prom"),
       onResult: (r) => results.set(r.instance, r),
     });
     await scraper.scrapeOnce();
-    const fresh = results.get("fresh")?.metrics;
-    expect(fresh?.generationTokens).toBe(GENERATED_A);
-    expect(fresh?.intervalSeconds).toBe(40);
-    expect(fresh?.generationTokensPerSecond).toBe(GENERATED_A / 40);
-    expect(results.get("ahead")?.metrics?.generationTokensPerSecond).toBe(GENERATED_A / 1);
-    for (const baseline of ["adopted", "unknown"]) {
-      expect(results.get(baseline)?.metrics?.generationTokens, baseline).toBeNull();
-      expect(results.get(baseline)?.metrics?.intervalSeconds, baseline).toBeNull();
-    }
+    const metrics = (instance: string) => results.get(instance)?.metrics;
+    expect(metrics("fresh")?.generationTokens).toBe(GENERATED_A);
+    expect(metrics("fresh")?.intervalSeconds).toBe(40);
+    expect(metrics("fresh")?.generationTokensPerSecond).toBe(GENERATED_A / 40);
+    expect(metrics("resumed")?.generationTokens).toBe(4000);
+    expect(metrics("resumed")?.intervalSeconds).toBe(30);
+    expect(metrics("restarted")?.generationTokens).toBe(GENERATED_A);
+    expect(metrics("unknown")?.generationTokens).toBeNull();
+    expect(metrics("unknown")?.intervalSeconds).toBeNull();
+    expect(metrics("ahead")?.generationTokensPerSecond).toBe(GENERATED_A / 1);
+    // what a flush stores: the last scrape of every process counted (not the one without readyAt)
+    expect(
+      scraper
+        .baselines()
+        .map((b) => [b.instance, b.readyAt, b.scrapedAtMs])
+        .sort(),
+    ).toEqual(
+      [
+        ["ahead", readyAt(60_500), start + 60_000],
+        ["fresh", readyAt(20_000), start + 60_000],
+        ["restarted", readyAt(10_000), start + 60_000],
+        ["resumed", readyAt(-100_000), start + 60_000],
+      ].sort(),
+    );
   });
 
-  it("takes a new readyAt on the same endpoint as a new engine process, with counters from zero", async () => {
+  it("takes a new readyAt on the same endpoint as a new engine process, and a process that comes back resumes", async () => {
     const start = Date.parse("2026-11-22T10:00:00Z");
-    let target: ScrapeTarget = { ...TARGET, readyAt: new Date(start + 10_000).toISOString() };
-    const bodies = [fixture("sglang-a.prom"), fixture("sglang-b.prom")];
+    let targets: ScrapeTarget[] = [{ ...TARGET, readyAt: new Date(start + 10_000).toISOString() }];
+    const bodies = [fixture("sglang-a.prom"), fixture("sglang-b.prom"), fixture("sglang-b.prom")];
     let wall = start + 20_000;
     const scraper = new EngineScraper({
       maps,
       intervalMs: 1000,
-      countFromStartSinceMs: start,
+      countedBefore: () => null,
       wallNow: () => wall,
-      targets: async () => [target],
+      targets: async () => targets,
       fetchText: async () => bodies.shift() ?? "",
     });
     const [first] = await scraper.scrapeOnce();
     expect(first?.metrics?.generationTokens).toBe(GENERATED_A);
     // restarted on the same port; its counters, new, are already above the old process's last ones
-    target = { ...target, readyAt: new Date(start + 30_000).toISOString() };
+    targets = [{ ...TARGET, readyAt: new Date(start + 30_000).toISOString() }];
     wall = start + 40_000;
     const [second] = await scraper.scrapeOnce();
     expect(second?.metrics?.generationTokens).toBe(GENERATED_A + 4000);
     expect(second?.metrics?.intervalSeconds).toBe(10);
+    // the instance drops out of the list and comes back: the same process resumes, not from zero
+    const back = targets;
+    targets = [];
+    await scraper.scrapeOnce();
+    targets = back;
+    wall = start + 45_000;
+    bodies.unshift(fixture("sglang-b.prom"));
+    const [third] = await scraper.scrapeOnce();
+    expect(third?.metrics?.generationTokens).toBe(0);
   });
 
   it("forgets instances that are no longer live", async () => {
