@@ -13,8 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { metricNamesOf } from "../../src/core/metrics/engine-metrics.js";
 import { parsePromText } from "../../src/core/metrics/prom-text.js";
 import { loadEngineMetricMaps } from "../../src/runtime/metrics/engine-metric-names.js";
-import type { InstanceRecord } from "../../src/runtime/supervisor/instance.js";
-import { instanceLogFile, writeInstance } from "../../src/runtime/supervisor/state-store.js";
+import { writeInstance } from "../../src/runtime/supervisor/state-store.js";
 import { type Studio, type StudioOptions, startStudio } from "../../src/studio/index.js";
 import { gatewayModule } from "../../src/studio/modules/gateway.js";
 import { metricsModule } from "../../src/studio/modules/metrics.js";
@@ -27,8 +26,8 @@ import {
   stopEmulator,
   waitForReady,
 } from "../runtime/engines/emulator-process.js";
+import { chat, emulatorGenerationTokens, MODEL, recordFor } from "./metrics-helpers.js";
 
-const MODEL = "Qwen/Qwen3-8B";
 const KEY = "metrics-test-key-0123456789";
 
 interface MetricsStudio extends Studio {
@@ -84,69 +83,6 @@ async function closeStudio(s: MetricsStudio): Promise<void> {
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
-
-function recordFor(dataDir: string, emulator: RunningEmulator, name: string): InstanceRecord {
-  return {
-    version: 1,
-    name,
-    model: MODEL,
-    servedModelName: MODEL,
-    engine: "vllm",
-    engineVersion: "0.13.0",
-    recipeId: "generated",
-    precision: "bf16",
-    mode: "process",
-    pid: emulator.child.pid ?? null,
-    pgid: emulator.child.pid ?? null,
-    startTicks: null,
-    processCommandLine: [],
-    containerId: null,
-    containerName: null,
-    logFollowerPid: null,
-    argv: ["vllm", "serve", MODEL, "--port", String(emulator.port)],
-    env: {},
-    host: "127.0.0.1",
-    port: emulator.port,
-    endpoint: emulator.baseUrl,
-    gpus: [{ index: 0, uuid: null, name: "NVIDIA H100 80GB HBM3" }],
-    logFile: instanceLogFile(dataDir, name),
-    status: "ready",
-    phase: "ready",
-    createdAt: new Date().toISOString(),
-    readyAt: new Date().toISOString(),
-    stoppedAt: null,
-    failure: null,
-    planned: null,
-    actual: {
-      engineVersion: null,
-      weightsGiB: null,
-      weightsSeconds: null,
-      availableKvGiB: null,
-      kvCacheTokens: null,
-      gpuBlocks: null,
-      maxConcurrency: null,
-      maxConcurrencyTokensPerRequest: null,
-      cudaGraphGiB: null,
-    },
-    planVsActual: [],
-  };
-}
-
-async function chat(emulator: RunningEmulator, text: string): Promise<void> {
-  const response = await fetch(`${emulator.baseUrl}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: text }] }),
-  });
-  expect(response.status).toBe(200);
-  await response.arrayBuffer();
-}
-
-async function emulatorGenerationTokens(emulator: RunningEmulator): Promise<number> {
-  const text = await (await fetch(`${emulator.baseUrl}/metrics`)).text();
-  const sample = parsePromText(text).samples.find((s) => s.name === "vllm:generation_tokens_total");
-  return sample?.value ?? Number.NaN;
-}
 
 describe("engine metrics through the studio", () => {
   let emulator: RunningEmulator | undefined;
