@@ -6,23 +6,16 @@
  * make must go to the studio itself: nothing is loaded from the network.
  */
 import { createRequire } from "node:module";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { afterEach, describe, expect, it } from "vitest";
 import { cleanUp, isInstanceEvent, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
-import { launchBrowser, missingFor } from "./browser.js";
+import { browserFor, missingFor } from "./browser.js";
 
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 const missing = missingFor("test/web/a11y.test.ts");
 
-let browser: Browser;
-beforeAll(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserFor(missing);
 afterEach(cleanUp);
 
 interface Violation {
@@ -60,7 +53,7 @@ describe.skipIf(missing !== null)("studio web UI accessibility", () => {
     // nothing may come from anywhere but the studio (no CDN, no web fonts, no analytics)
     const foreign: string[] = [];
     for (const scheme of ["light", "dark"] as const) {
-      const context = await browser.newContext({
+      const context = await browser().newContext({
         viewport: { width: 1280, height: 900 },
         colorScheme: scheme,
       });

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const WEB_INDEX = new URL("../../dist/web/index.html", import.meta.url).pathname;
@@ -26,4 +27,22 @@ export function missingFor(file: string, more: string | null = null): string | n
 export async function launchBrowser(): Promise<Browser> {
   mkdirSync(RESULTS, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+}
+
+/**
+ * The test file's browser: launched before its tests unless they are skipped (`missing`), closed
+ * after them. Call the returned function for it inside a test.
+ */
+export function browserFor(missing: string | null): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    if (!missing) browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (browser === undefined) throw new Error("the browser is not running (the tests should be skipped)");
+    return browser;
+  };
 }

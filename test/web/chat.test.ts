@@ -5,11 +5,11 @@
  * Skipped, saying why, when Chromium or the built UI (npm run build) is missing.
  */
 import { readFileSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { afterEach, describe, expect, it } from "vitest";
 import { studioWithQwen } from "../studio/chat-helpers.js";
 import { cleanUp, isInstanceEvent, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
-import { launchBrowser, missingFor, RESULTS } from "./browser.js";
+import { browserFor, missingFor, RESULTS } from "./browser.js";
 
 const CALC_SERVER = new URL("../fixtures/mcp/calc-server.mjs", import.meta.url).pathname;
 /** A 1x1 PNG (red), 70 bytes. */
@@ -20,21 +20,12 @@ const PNG = Buffer.from(
 
 const missing = missingFor("test/web/chat.test.ts");
 
-let browser: Browser;
-
-beforeAll(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserFor(missing);
 
 afterEach(cleanUp);
 
 async function newPage(width = 1280, height = 900): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height }, colorScheme: "light" });
+  const context = await browser().newContext({ viewport: { width, height }, colorScheme: "light" });
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
   return page;

@@ -17,30 +17,25 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isEmbeddedEngineInstalled } from "../../src/runtime/engines/embedded/index.js";
 import { gatewayRecorder } from "../../src/studio/modules/gateway.js";
 import { writeTinyGguf } from "../helpers/tiny-gguf.js";
 import { cleanUp, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
-import { launchBrowser, missingFor, RESULTS } from "./browser.js";
+import { browserFor, missingFor, RESULTS } from "./browser.js";
 
 const missing = missingFor(
   "test/web/flow.test.ts",
   (await isEmbeddedEngineInstalled()) ? null : "the embedded engine (node-llama-cpp) is not installed",
 );
 
-let browser: Browser;
+const browser = browserFor(missing);
 let gguf = "";
 
 beforeAll(async () => {
   if (missing) return;
   gguf = await writeTinyGguf(mkdtempSync(join(tmpdir(), "sp-flow-tiny-")));
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
 });
 
 afterEach(cleanUp);
@@ -66,7 +61,7 @@ interface StreamSamples {
 describe.skipIf(missing !== null)("studio web UI: the end-to-end flow", () => {
   it("plans and saves a recipe, launches the embedded engine, chats, sees the usage and stops it", async () => {
     const s = await openStudio();
-    const context = await browser.newContext({
+    const context = await browser().newContext({
       viewport: { width: 1280, height: 900 },
       colorScheme: "light",
     });

@@ -7,36 +7,28 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { afterEach, describe, expect, it } from "vitest";
 import { gatewayRecorder } from "../../src/studio/modules/gateway.js";
 import { flushEnergy } from "../../src/studio/modules/metrics.js";
+import { formatBytes, formatNumber } from "../../web/src/format.js";
 import { type HubServer, startHubServer } from "../helpers/hub-server.js";
 import { buildHfCache } from "../studio/catalog-helpers.js";
 import { cleanUp, enginePortBase, isInstanceEvent, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
 import { studioEnv } from "../studio/studio-harness.js";
-import { launchBrowser, missingFor, RESULTS } from "./browser.js";
+import { browserFor, missingFor, RESULTS } from "./browser.js";
 
 const CALC_SERVER = new URL("../fixtures/mcp/calc-server.mjs", import.meta.url).pathname;
 
 const missing = missingFor("test/web/pages.test.ts");
 
-let browser: Browser;
-
-beforeAll(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserFor(missing);
 
 afterEach(cleanUp);
 
 /** A page in a fresh context (en-US, light), with the page errors it meets collected. */
 async function newPage(width = 1280, height = 900): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({
+  const context = await browser().newContext({
     viewport: { width, height },
     colorScheme: "light",
     locale: "en-US",
@@ -58,27 +50,9 @@ async function expectNoOverflow(page: Page, width: number): Promise<void> {
   expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(width);
 }
 
-// What the pages print, as they print it (web/src/components/Chart.tsx, web/src/pages/recipes/ui.tsx).
-function formatNumber(value: number): string {
-  const abs = Math.abs(value);
-  if (abs >= 1_000_000) return `${(value / 1_000_000).toFixed(1)}M`;
-  if (abs >= 10_000) return `${(value / 1000).toFixed(0)}k`;
-  if (abs >= 1000) return `${(value / 1000).toFixed(1)}k`;
-  if (abs >= 100 || Number.isInteger(value)) return value.toFixed(0);
-  return value.toFixed(1);
-}
+// What the pages print, as they print it (web/src/format.ts).
 const ms = (value: number | null) => (value === null ? "–" : `${formatNumber(value)} ms`);
 const count = (value: number) => value.toLocaleString("en-US");
-function formatBytes(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 100 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
 
 type Studio = Awaited<ReturnType<typeof openStudio>>;
 

@@ -5,10 +5,10 @@
  * reaches the plan request. Screenshots go to test-results/. Skipped, saying why, when Chromium or
  * the built UI (npm run build) is missing.
  */
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Locator, Page } from "playwright-core";
+import { afterEach, describe, expect, it } from "vitest";
 import { cleanUp, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
-import { launchBrowser, missingFor, RESULTS } from "./browser.js";
+import { browserFor, missingFor, RESULTS } from "./browser.js";
 
 const missing = missingFor("test/web/planner.test.ts");
 
@@ -26,22 +26,13 @@ interface CurvePoint {
   perRequestTokensPerSecond: number;
 }
 
-let browser: Browser;
+const browser = browserFor(missing);
 const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
 
 afterEach(cleanUp);
 
 async function newPage(width = 1280, height = 900): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height }, colorScheme: "light" });
+  const context = await browser().newContext({ viewport: { width, height }, colorScheme: "light" });
   const page = await context.newPage();
   page.on("pageerror", (error) => pageErrors.push(error.message));
   return page;

@@ -4,28 +4,19 @@
  * emulator. Screenshots of each page go to test-results/. Skipped, saying why, when Chromium or the
  * built UI (npm run build) is missing.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { afterEach, describe, expect, it } from "vitest";
 import { cleanUp, openStudio, QWEN } from "../studio/lifecycle-helpers.js";
-import { launchBrowser, missingFor, RESULTS } from "./browser.js";
+import { browserFor, missingFor, RESULTS } from "./browser.js";
 
 const missing = missingFor("test/web/ui.test.ts");
 
-let browser: Browser;
-
-beforeAll(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = browserFor(missing);
 
 afterEach(cleanUp);
 
 async function newPage(width = 1280, height = 900): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height }, colorScheme: "light" });
+  const context = await browser().newContext({ viewport: { width, height }, colorScheme: "light" });
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
   return page;

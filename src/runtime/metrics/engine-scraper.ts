@@ -83,7 +83,7 @@ export interface EngineScraperOptions {
 
 interface InstanceState {
   target: ScrapeTarget;
-  previous: { exposition: Exposition; atMs: number; wallMs: number } | null;
+  previous: { exposition: Exposition; atMs: number } | null;
   latest: InstanceMetrics;
 }
 
@@ -280,7 +280,7 @@ export class EngineScraper {
       target.model,
     );
     const wallMs = this.wallNow();
-    state.previous = { exposition, atMs, wallMs };
+    state.previous = { exposition, atMs };
     if (target.readyAt) {
       this.seen.set(target.instance, {
         instance: target.instance,

@@ -95,12 +95,16 @@ export function decodeImages(images: ImageInput[] | undefined, field: string): D
   return decoded;
 }
 
+function dataUrlPrefix(image: DecodedImage): string {
+  return `data:${image.mediaType};base64,`;
+}
+
 /** The length of an image's data: URL, without building it. */
 export function imageDataUrlLength(image: DecodedImage): number {
-  return `data:${image.mediaType};base64,`.length + Math.ceil(image.data.length / 3) * 4;
+  return dataUrlPrefix(image).length + Math.ceil(image.data.length / 3) * 4;
 }
 
 /** An image as the data: URL of an OpenAI `image_url` part. */
 export function imageDataUrl(image: DecodedImage): string {
-  return `data:${image.mediaType};base64,${image.data.toString("base64")}`;
+  return `${dataUrlPrefix(image)}${image.data.toString("base64")}`;
 }
